@@ -1,0 +1,62 @@
+# together-rerank: every command a contributor or CI needs.
+# `make test` and `make demo` work from a fresh clone: they install first.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+STAMP  := $(VENV)/.installed
+
+SPEC      := openapi.yaml
+GEN_PKG   := together_rerank_generated
+GEN_DIR   := generated/$(GEN_PKG)
+
+.PHONY: install test lint typecheck pytest generate check-generated demo serve bench load contract clean
+
+install: $(STAMP)
+
+# Reinstall only when the project's metadata changes: a second `make install` is instant.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[server,dev]'
+	touch $(STAMP)
+
+test: install
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory typecheck
+	$(MAKE) --no-print-directory check-generated
+	$(MAKE) --no-print-directory pytest
+
+lint: install
+	$(BIN)/ruff check together_rerank tests examples benchmarks
+	$(BIN)/ruff format --check together_rerank tests examples benchmarks
+	# Generated code: correctness rules only, its style is the generator's.
+	$(BIN)/ruff check --isolated --select F,E9 $(GEN_DIR)
+
+typecheck: install
+	$(BIN)/mypy together_rerank $(GEN_DIR) tests examples benchmarks
+
+pytest: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Generate into a scratch folder, then swap it in whole, so that files the
+# spec no longer produces do not linger (the generator's --overwrite keeps them).
+generate: install
+	rm -rf .generate-tmp
+	generator/run.sh .generate-tmp/$(GEN_PKG)
+	rm -rf $(GEN_DIR)
+	mv .generate-tmp/$(GEN_PKG) $(GEN_DIR)
+	rm -rf .generate-tmp
+
+check-generated: install
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	generator/run.sh $$tmp/$(GEN_PKG) && \
+	if diff -r -x __pycache__ $$tmp/$(GEN_PKG) $(GEN_DIR); then \
+		echo "generated/ matches $(SPEC)"; \
+	else \
+		echo "generated/ is out of date with $(SPEC): run 'make generate'" >&2; exit 1; \
+	fi
+
+clean:
+	rm -rf $(VENV) .generate-tmp .mypy_cache .pytest_cache .ruff_cache .hypothesis

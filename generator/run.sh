@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Generate the low-level client from openapi.yaml into $1 (a package folder).
+# The one recipe behind `make generate` and `make check-generated`, so both
+# produce exactly the same bytes.
+set -euo pipefail
+out=$1
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=$root/.venv/bin
+rm -rf "$out"
+# The post hooks call `ruff`: put the pinned one first on PATH.
+PATH="$bin:$PATH" "$bin/openapi-python-client" generate \
+    --path "$root/openapi.yaml" \
+    --config "$root/generator/config.yaml" \
+    --custom-template-path "$root/generator/templates" \
+    --meta none --fail-on-warning \
+    --output-path "$out" >/dev/null
+# --meta none writes no py.typed; the package is typed, so say so (PEP 561).
+touch "$out/py.typed"

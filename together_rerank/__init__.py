@@ -1,0 +1,1 @@
+"""A typed Python SDK for the Together rerank API."""
