@@ -1,1 +1,83 @@
-"""A typed Python SDK for the Together rerank API."""
+"""A typed Python SDK for the Together rerank API.
+
+from together_rerank import Together
+client = Together()
+response = client.rerank.create(model=..., query=..., documents=[...], top_n=3)
+"""
+
+from ._base_client import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from ._client import AsyncTogether, Together
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    InternalServerError,
+    InvalidArgumentError,
+    InvalidArgumentTypeError,
+    MissingAPIKeyError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    TogetherError,
+    UnprocessableEntityError,
+)
+from ._logging import LoggingPlugin
+from ._plugins import Flow, Plugin, RequestOptions, Sleep
+from ._response import RawResponse
+from ._retries import RetryPlugin, RetryPolicy
+from ._version import __version__
+from .types import (
+    EmbeddingData,
+    EmbeddingsRequest,
+    EmbeddingsResponse,
+    RerankChoicesData,
+    RerankRequest,
+    RerankResponse,
+    UsageData,
+)
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncTogether",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "EmbeddingData",
+    "EmbeddingsRequest",
+    "EmbeddingsResponse",
+    "Flow",
+    "InternalServerError",
+    "InvalidArgumentError",
+    "InvalidArgumentTypeError",
+    "LoggingPlugin",
+    "MissingAPIKeyError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "Plugin",
+    "RateLimitError",
+    "RawResponse",
+    "RequestOptions",
+    "RerankChoicesData",
+    "RerankRequest",
+    "RerankResponse",
+    "RetryPlugin",
+    "RetryPolicy",
+    "Sleep",
+    "Together",
+    "TogetherError",
+    "UnprocessableEntityError",
+    "UsageData",
+    "__version__",
+]

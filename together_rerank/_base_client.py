@@ -1,0 +1,209 @@
+"""Configuration and the request path shared by `Together` and `AsyncTogether`.
+
+Everything that is not I/O lives here once: resolving settings, building the
+`httpx.Request`, raising typed errors and parsing. The sync and async clients
+differ only in the line that drives the plugin chain.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import httpx
+import pydantic_core
+
+from ._exceptions import (
+    InvalidArgumentError,
+    InvalidArgumentTypeError,
+    MissingAPIKeyError,
+    make_status_error,
+)
+from ._logging import LoggingPlugin, setup_logging
+from ._plugins import Plugin, RequestOptions, chain, run_async, run_sync
+from ._response import RawResponse
+from ._retries import RetryPlugin
+from ._version import __version__
+
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "APICall", "BaseClient"]
+
+T = TypeVar("T")
+
+DEFAULT_BASE_URL = "https://api.together.xyz/v1"
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
+DEFAULT_MAX_RETRIES = 2
+# Hosts of the hosted API: there, a missing key is an error before any call.
+HOSTED_API_HOSTS = frozenset({"api.together.xyz", "api.together.ai"})
+
+USER_AGENT = (
+    f"together-rerank/{__version__} (python {platform.python_version()}; httpx {httpx.__version__})"
+)
+
+Timeout = float | httpx.Timeout
+
+
+@dataclass(frozen=True)
+class APICall(Generic[T]):
+    """One API operation ready to send: method, path, JSON body, parser, per-request options."""
+
+    method: str
+    path: str
+    body: dict[str, Any]
+    parse: Callable[[httpx.Response], T]
+    extra_headers: Mapping[str, str] | None = None
+    extra_query: Mapping[str, Any] | None = None
+    extra_body: Mapping[str, Any] | None = None
+    timeout: Timeout | None = None
+    max_retries: int | None = None
+
+
+def normalize_base_url(url: str | httpx.URL) -> httpx.URL:
+    """The base URL that paths are joined to: a bare host gets `/v1`; a trailing slash is added."""
+    parsed = httpx.URL(url)
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise InvalidArgumentError("base_url", f"must be an http(s) URL, got {str(url)!r}")
+    path = parsed.path.rstrip("/")
+    # The two official SDK generations disagree (one wants `/v1` in the base,
+    # the other adds it itself); both forms of TOGETHER_BASE_URL must work.
+    if not path:
+        path = "/v1"
+    return parsed.copy_with(path=path + "/", query=None, fragment=None)
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def _check_max_retries(max_retries: object) -> int:
+    if not isinstance(max_retries, int) or isinstance(max_retries, bool):
+        raise InvalidArgumentTypeError("max_retries", "must be an integer")
+    if max_retries < 0:
+        raise InvalidArgumentError("max_retries", f"must be >= 0, got {max_retries}")
+    return max_retries
+
+
+def _to_timeout(timeout: Timeout) -> httpx.Timeout:
+    return timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout, connect=5.0)
+
+
+class BaseClient:
+    """Settings and request building common to the sync and async clients."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None,
+        base_url: str | httpx.URL | None,
+        timeout: Timeout | None,
+        max_retries: int | None,
+        default_headers: Mapping[str, str] | None,
+        plugins: Sequence[Plugin] | None,
+        http_client_timeout: httpx.Timeout | None,
+    ) -> None:
+        setup_logging()
+        self.base_url = normalize_base_url(
+            base_url or _env("TOGETHER_BASE_URL") or DEFAULT_BASE_URL
+        )
+        self._api_key = api_key if api_key is not None else _env("TOGETHER_API_KEY")
+        if not self._api_key and self.base_url.host in HOSTED_API_HOSTS:
+            raise MissingAPIKeyError(
+                "No API key: pass api_key=... or set TOGETHER_API_KEY "
+                f"(required by {self.base_url.host})."
+            )
+        if timeout is not None:
+            self.timeout = _to_timeout(timeout)
+        else:
+            self.timeout = http_client_timeout or DEFAULT_TIMEOUT
+        self.max_retries = _check_max_retries(
+            DEFAULT_MAX_RETRIES if max_retries is None else max_retries
+        )
+        self.default_headers = dict(default_headers or {})
+        self.plugins: tuple[Plugin, ...] = tuple(plugins or ())
+        # User plugins wrap the whole call (retries included); logging sees each attempt.
+        self._chain: tuple[Plugin, ...] = (*self.plugins, RetryPlugin(), LoggingPlugin())
+
+    @property
+    def api_key(self) -> str | None:
+        """The API key in use (never shown in reprs, logs or errors)."""
+        return self._api_key
+
+    def _headers(self) -> dict[str, str]:
+        headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+        }
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        headers.update(self.default_headers)
+        return headers
+
+    def _prepare(
+        self, build_request: Callable[..., httpx.Request], call: APICall[Any]
+    ) -> tuple[httpx.Request, RequestOptions]:
+        body = call.body
+        if call.extra_body:
+            body = {**body, **call.extra_body}
+        headers = self._headers()
+        if call.extra_headers:
+            headers.update(call.extra_headers)
+        timeout = self.timeout if call.timeout is None else _to_timeout(call.timeout)
+        max_retries = (
+            self.max_retries if call.max_retries is None else _check_max_retries(call.max_retries)
+        )
+        request = build_request(
+            call.method.upper(),
+            self.base_url.join(call.path.lstrip("/")),
+            params=call.extra_query,
+            headers=headers,
+            # pydantic-core encodes several times faster than the json module;
+            # the arguments were checked to be plain JSON before we got here.
+            content=pydantic_core.to_json(body),
+            timeout=timeout,
+        )
+        return request, RequestOptions(max_retries=max_retries, timeout=timeout)
+
+    def _finish(self, call: APICall[T], response: httpx.Response) -> RawResponse[T]:
+        if not response.is_success:
+            raise make_status_error(response)
+        return RawResponse(response, call.parse)
+
+    def __repr__(self) -> str:
+        key = "set" if self._api_key else "none"
+        return f"{type(self).__name__}(base_url={str(self.base_url)!r}, api_key=<{key}>)"
+
+
+class SyncAPIClient(BaseClient):
+    """The sync request path."""
+
+    _http: httpx.Client
+
+    def request(self, call: APICall[T]) -> T:
+        """Send a call through the plugin chain and return its parsed result."""
+        return self.request_raw(call).parse()
+
+    def request_raw(self, call: APICall[T]) -> RawResponse[T]:
+        """Send a call through the plugin chain and return the raw response."""
+        request, options = self._prepare(self._http.build_request, call)
+        response = run_sync(self._http, chain(self._chain, request, options))
+        return self._finish(call, response)
+
+
+class AsyncAPIClient(BaseClient):
+    """The async request path: `SyncAPIClient`, awaited."""
+
+    _http: httpx.AsyncClient
+
+    async def request(self, call: APICall[T]) -> T:
+        """Send a call through the plugin chain and return its parsed result."""
+        return (await self.request_raw(call)).parse()
+
+    async def request_raw(self, call: APICall[T]) -> RawResponse[T]:
+        """Send a call through the plugin chain and return the raw response."""
+        request, options = self._prepare(self._http.build_request, call)
+        response = await run_async(self._http, chain(self._chain, request, options))
+        return self._finish(call, response)

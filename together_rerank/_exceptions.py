@@ -1,0 +1,179 @@
+"""The errors this SDK raises: one hierarchy, named as in the official Together SDK."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "InternalServerError",
+    "InvalidArgumentError",
+    "InvalidArgumentTypeError",
+    "MissingAPIKeyError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "TogetherError",
+    "UnprocessableEntityError",
+    "make_status_error",
+]
+
+
+class TogetherError(Exception):
+    """Base class of every error this SDK raises."""
+
+
+class InvalidArgumentError(TogetherError, ValueError):
+    """An argument is invalid; raised before anything is sent."""
+
+    def __init__(self, param: str, message: str) -> None:
+        super().__init__(f"{param}: {message}")
+        self.param = param
+
+
+class InvalidArgumentTypeError(InvalidArgumentError, TypeError):
+    """An argument has the wrong type; raised before anything is sent."""
+
+
+class MissingAPIKeyError(TogetherError):
+    """No API key was given for a server that needs one."""
+
+
+class APIError(TogetherError):
+    """A request was made and did not produce a valid result."""
+
+    def __init__(self, message: str, request: httpx.Request, *, body: object = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request = request
+        self.body = body
+
+
+class APIConnectionError(APIError):
+    """The server could not be reached, or the connection broke."""
+
+    def __init__(self, request: httpx.Request, message: str = "Connection error.") -> None:
+        super().__init__(message, request)
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out."""
+
+    def __init__(self, request: httpx.Request, message: str = "Request timed out.") -> None:
+        super().__init__(request, message)
+
+
+class APIResponseValidationError(APIError):
+    """The server answered 2xx with a body that breaks the API contract."""
+
+    def __init__(self, response: httpx.Response, message: str, *, body: object = None) -> None:
+        super().__init__(message, response.request, body=body)
+        self.response = response
+        self.status_code = response.status_code
+
+
+class APIStatusError(APIError):
+    """The server answered with a 4xx or 5xx status."""
+
+    def __init__(self, message: str, *, response: httpx.Response, body: object) -> None:
+        super().__init__(message, response.request, body=body)
+        self.response = response
+        self.status_code = response.status_code
+        self.request_id = response.headers.get("x-request-id")
+
+
+class BadRequestError(APIStatusError):
+    """400: the server rejected the request."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key is missing or wrong."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the API key may not do this."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such model or endpoint."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the server's state."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the server understood the request but cannot process it."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests."""
+
+
+class InternalServerError(APIStatusError):
+    """5xx: the server failed."""
+
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+# Enough of an HTML error page to recognise it; the whole page stays on `.body`.
+_MAX_TEXT_IN_MESSAGE = 200
+
+
+def make_status_error(response: httpx.Response) -> APIStatusError:
+    """The typed error for a non-2xx response, whatever its body looks like."""
+    body = _decode_body(response)
+    detail = _error_message(body)
+    message = f"Error code: {response.status_code}"
+    if detail:
+        message += f" - {detail}"
+    status = response.status_code
+    cls = InternalServerError if status >= 500 else _STATUS_CLASSES.get(status, APIStatusError)
+    return cls(message, response=response, body=body)
+
+
+def _decode_body(response: httpx.Response) -> object:
+    # Error bodies come from proxies and load balancers too: HTML, plain text
+    # or nothing at all. None of that may stop the right error from being raised.
+    if not response.content:
+        return None
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        return response.content.decode("utf-8", errors="replace")
+
+
+def _error_message(body: object) -> str:
+    if isinstance(body, dict):
+        error: Any = body.get("error")
+        if isinstance(error, dict) and isinstance(error.get("message"), str):
+            return str(error["message"])
+        if isinstance(error, str):
+            return error
+        if isinstance(body.get("message"), str):
+            return str(body["message"])
+        return json.dumps(body)[:_MAX_TEXT_IN_MESSAGE]
+    if isinstance(body, str):
+        text = " ".join(body.split())
+        return text[:_MAX_TEXT_IN_MESSAGE] + ("..." if len(text) > _MAX_TEXT_IN_MESSAGE else "")
+    if body is None:
+        return ""
+    return json.dumps(body)[:_MAX_TEXT_IN_MESSAGE]

@@ -1,0 +1,134 @@
+"""The plugin layer: every request passes through an ordered chain of plugins.
+
+A plugin is a generator, so one implementation serves the sync and the async
+client alike (the approach of httpx's auth flows). `handle` yields the request
+it wants sent and receives the response; it may yield `Sleep(seconds)` to
+wait; it returns the response its caller should see. Yield a request more than
+once to retry; catch `APIConnectionError` around the yield to see network
+failures. A plugin that returns without yielding answers the call itself.
+
+    class Tracing:
+        def handle(self, request: httpx.Request, options: RequestOptions) -> Flow:
+            request.headers["traceparent"] = new_trace_id()
+            return (yield request)
+
+Only the drivers at the bottom of this module do I/O.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import anyio
+import httpx
+
+from ._exceptions import APIConnectionError, APITimeoutError
+
+__all__ = ["Flow", "Plugin", "RequestOptions", "Sleep", "run_async", "run_sync"]
+
+
+@dataclass(frozen=True)
+class Sleep:
+    """Yielded by a plugin to wait before its next step."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RequestOptions:
+    """The settings in force for one call, after per-request overrides."""
+
+    max_retries: int
+    timeout: httpx.Timeout
+
+
+Flow = Generator[httpx.Request | Sleep, httpx.Response | None, httpx.Response]
+"""What `Plugin.handle` returns: yields requests or sleeps, returns the response."""
+
+
+class Plugin(Protocol):
+    """A step of the request chain; see the module docstring."""
+
+    def handle(self, request: httpx.Request, options: RequestOptions) -> Flow:
+        """Send `request` (by yielding it) and return the response."""
+        ...
+
+
+def chain(plugins: Sequence[Plugin], request: httpx.Request, options: RequestOptions) -> Flow:
+    """The chain as one flow: each plugin's requests go to the next plugin, the last one's out."""
+    if not plugins:
+        response = yield request
+        assert response is not None
+        return response
+    flow = plugins[0].handle(request, options)
+    try:
+        step = next(flow)
+        while True:
+            try:
+                if isinstance(step, Sleep):
+                    yield step
+                    reply: httpx.Response | None = None
+                else:
+                    reply = yield from chain(plugins[1:], step, options)
+            except Exception as exc:
+                step = flow.throw(exc)
+            else:
+                step = flow.send(reply)
+    except StopIteration as stop:
+        result: httpx.Response = stop.value
+        return result
+    finally:
+        flow.close()
+
+
+def _connection_error(exc: httpx.TransportError, request: httpx.Request) -> APIConnectionError:
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(request)
+    return APIConnectionError(request, f"Connection error: {type(exc).__name__}: {exc}")
+
+
+def run_sync(client: httpx.Client, flow: Flow) -> httpx.Response:
+    """Drive a flow with a sync httpx client."""
+    try:
+        step = next(flow)
+        while True:
+            if isinstance(step, Sleep):
+                time.sleep(step.seconds)
+                step = flow.send(None)
+                continue
+            try:
+                reply = client.send(step)
+            except httpx.TransportError as exc:
+                step = flow.throw(_connection_error(exc, step))
+            else:
+                step = flow.send(reply)
+    except StopIteration as stop:
+        response: httpx.Response = stop.value
+        return response
+    finally:
+        flow.close()
+
+
+async def run_async(client: httpx.AsyncClient, flow: Flow) -> httpx.Response:
+    """Drive a flow with an async httpx client; the same flow as `run_sync`, awaited."""
+    try:
+        step = next(flow)
+        while True:
+            if isinstance(step, Sleep):
+                await anyio.sleep(step.seconds)
+                step = flow.send(None)
+                continue
+            try:
+                reply = await client.send(step)
+            except httpx.TransportError as exc:
+                step = flow.throw(_connection_error(exc, step))
+            else:
+                step = flow.send(reply)
+    except StopIteration as stop:
+        response: httpx.Response = stop.value
+        return response
+    finally:
+        flow.close()

@@ -1,0 +1,232 @@
+"""Checks of arguments before sending and of responses after receiving.
+
+Shared by the sync and async clients. Argument errors name the parameter
+(`documents[3]`, `documents[0]['meta']`, `top_n`) and are raised before any
+network traffic; response errors raise `APIResponseValidationError` so that a
+wrong ranking is never returned silently.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import httpx
+
+from ._exceptions import APIResponseValidationError, InvalidArgumentError, InvalidArgumentTypeError
+from .types import EmbeddingsResponse, RerankResponse
+
+__all__ = [
+    "check_embeddings_args",
+    "check_embeddings_response",
+    "check_json_value",
+    "check_rerank_args",
+    "check_rerank_response",
+]
+
+# Deeper than this is almost surely a bug, and it is where servers' JSON
+# parsers start failing; refuse it here with a clear message instead.
+MAX_JSON_DEPTH = 64
+
+
+def _type_name(value: object) -> str:
+    return type(value).__name__
+
+
+def check_model(model: object) -> None:
+    if not isinstance(model, str):
+        raise InvalidArgumentTypeError("model", f"must be a string, not {_type_name(model)}")
+    if not model.strip():
+        raise InvalidArgumentError("model", "must not be empty")
+    check_text("model", model)
+
+
+def check_text(param: str, value: str) -> None:
+    """Refuse lone surrogates: they cannot be encoded as UTF-8, so no server could read them."""
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidArgumentError(
+                param, f"contains an invalid unicode code point at position {exc.start}"
+            ) from None
+
+
+def check_json_value(param: str, value: object, depth: int = 0) -> None:
+    """Raise unless `value` is plain JSON: str, int, finite float, bool, None, list, dict."""
+    if depth > MAX_JSON_DEPTH:
+        raise InvalidArgumentError(param, f"is nested more than {MAX_JSON_DEPTH} levels deep")
+    if isinstance(value, str):
+        check_text(param, value)
+    elif value is None or isinstance(value, bool | int):
+        pass
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidArgumentError(param, f"{value!r} is not a valid JSON number")
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InvalidArgumentTypeError(
+                    param, f"has a key of type {_type_name(key)}; JSON object keys are strings"
+                )
+            check_json_value(f"{param}[{key!r}]", item, depth + 1)
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            check_json_value(f"{param}[{i}]", item, depth + 1)
+    else:
+        raise InvalidArgumentTypeError(param, f"{_type_name(value)} is not JSON-serializable")
+
+
+def check_rerank_args(
+    *,
+    model: object,
+    query: object,
+    documents: object,
+    top_n: object,
+    return_documents: object,
+    rank_fields: object,
+    extra: Mapping[str, object],
+) -> None:
+    """Validate `rerank.create` arguments; raise `InvalidArgumentError` naming the first bad one."""
+    check_model(model)
+    if not isinstance(query, str):
+        raise InvalidArgumentTypeError("query", f"must be a string, not {_type_name(query)}")
+    check_text("query", query)
+    _check_documents(documents)
+    assert isinstance(documents, list | tuple)
+    if top_n is not None and (not isinstance(top_n, int) or isinstance(top_n, bool)):
+        raise InvalidArgumentTypeError("top_n", f"must be an integer, not {_type_name(top_n)}")
+    if isinstance(top_n, int) and top_n < 1:
+        raise InvalidArgumentError("top_n", f"must be >= 1, got {top_n}")
+    if not isinstance(return_documents, bool):
+        raise InvalidArgumentTypeError(
+            "return_documents", f"must be a bool, not {_type_name(return_documents)}"
+        )
+    if rank_fields is not None:
+        _check_rank_fields(rank_fields, documents)
+    for key, value in extra.items():
+        check_json_value(key, value)
+
+
+def _check_documents(documents: object) -> None:
+    if isinstance(documents, str | bytes) or not isinstance(documents, list | tuple):
+        raise InvalidArgumentTypeError(
+            "documents", f"must be a list of strings or of dicts, not {_type_name(documents)}"
+        )
+    if not documents:
+        raise InvalidArgumentError("documents", "must not be empty")
+    first = documents[0]
+    if isinstance(first, str):
+        for i, doc in enumerate(documents):
+            if not isinstance(doc, str):
+                raise InvalidArgumentTypeError(
+                    f"documents[{i}]",
+                    f"is {_type_name(doc)}, but documents[0] is a string; "
+                    "documents must be all strings or all dicts",
+                )
+            check_text(f"documents[{i}]", doc)
+    elif isinstance(first, Mapping):
+        for i, doc in enumerate(documents):
+            if not isinstance(doc, Mapping):
+                raise InvalidArgumentTypeError(
+                    f"documents[{i}]",
+                    f"is {_type_name(doc)}, but documents[0] is a dict; "
+                    "documents must be all strings or all dicts",
+                )
+            check_json_value(f"documents[{i}]", doc, depth=1)
+    else:
+        raise InvalidArgumentTypeError(
+            "documents[0]", f"must be a string or a dict, not {_type_name(first)}"
+        )
+
+
+def _check_rank_fields(rank_fields: object, documents: Sequence[object]) -> None:
+    if isinstance(rank_fields, str | bytes) or not isinstance(rank_fields, list | tuple):
+        raise InvalidArgumentTypeError(
+            "rank_fields", f"must be a list of strings, not {_type_name(rank_fields)}"
+        )
+    if not rank_fields:
+        raise InvalidArgumentError("rank_fields", "must not be empty; omit it to rank every field")
+    for i, field in enumerate(rank_fields):
+        if not isinstance(field, str):
+            raise InvalidArgumentTypeError(
+                f"rank_fields[{i}]", f"must be a string, not {_type_name(field)}"
+            )
+    if isinstance(documents[0], str):
+        raise InvalidArgumentError(
+            "rank_fields", "applies only to dict documents, and these documents are strings"
+        )
+    present: set[str] = set()
+    for doc in documents:
+        assert isinstance(doc, Mapping)
+        present.update(doc.keys())
+    missing = [field for field in rank_fields if field not in present]
+    if missing:
+        raise InvalidArgumentError("rank_fields", f"no document has the field(s) {missing}")
+
+
+def check_embeddings_args(*, model: object, input: object, extra: Mapping[str, object]) -> None:
+    """Validate `embeddings.create` arguments; raise naming the first bad one."""
+    check_model(model)
+    if isinstance(input, str):
+        check_text("input", input)
+    elif isinstance(input, list | tuple):
+        if not input:
+            raise InvalidArgumentError("input", "must not be an empty list")
+        for i, text in enumerate(input):
+            if not isinstance(text, str):
+                raise InvalidArgumentTypeError(
+                    f"input[{i}]", f"must be a string, not {_type_name(text)}"
+                )
+            check_text(f"input[{i}]", text)
+    else:
+        raise InvalidArgumentTypeError(
+            "input", f"must be a string or a list of strings, not {_type_name(input)}"
+        )
+    for key, value in extra.items():
+        check_json_value(key, value)
+
+
+def check_rerank_response(
+    parsed: RerankResponse,
+    response: httpx.Response,
+    *,
+    document_count: int,
+    top_n: int | None,
+) -> None:
+    """Raise `APIResponseValidationError` unless the results are a valid ranking of the request."""
+
+    def fail(message: str) -> APIResponseValidationError:
+        return APIResponseValidationError(response, f"Invalid rerank response: {message}")
+
+    if parsed.results is None:
+        raise fail("'results' is missing")
+    expected_max = document_count if top_n is None else min(top_n, document_count)
+    if len(parsed.results) > expected_max:
+        raise fail(f"{len(parsed.results)} results for at most {expected_max} expected")
+    seen: set[int] = set()
+    for i, result in enumerate(parsed.results):
+        if not 0 <= result.index < document_count:
+            raise fail(f"results[{i}].index {result.index} is outside 0..{document_count - 1}")
+        if result.index in seen:
+            raise fail(f"results[{i}].index {result.index} appears twice")
+        seen.add(result.index)
+        if not math.isfinite(result.relevance_score):
+            raise fail(f"results[{i}].relevance_score is {result.relevance_score}")
+
+
+def check_embeddings_response(
+    parsed: EmbeddingsResponse, response: httpx.Response, *, input_count: int
+) -> None:
+    """Raise `APIResponseValidationError` unless there is one finite embedding per input."""
+
+    def fail(message: str) -> APIResponseValidationError:
+        return APIResponseValidationError(response, f"Invalid embeddings response: {message}")
+
+    if len(parsed.data) != input_count:
+        raise fail(f"{len(parsed.data)} embeddings for {input_count} inputs")
+    if sorted(item.index for item in parsed.data) != list(range(input_count)):
+        raise fail("the indices are not 0..n-1, each once")
+    for item in parsed.data:
+        if not all(math.isfinite(x) for x in item.embedding):
+            raise fail(f"embedding {item.index} has a non-finite component")

@@ -1,0 +1,65 @@
+"""What every resource shares: its client, and a raw-response mode."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Generic, ParamSpec, TypeVar, cast
+
+import httpx
+import pydantic
+
+from .._base_client import APICall, AsyncAPIClient, SyncAPIClient
+from .._exceptions import APIResponseValidationError
+from .._response import RawResponse
+
+P = ParamSpec("P")
+T = TypeVar("T")
+M = TypeVar("M", bound=pydantic.BaseModel)
+C = TypeVar("C", SyncAPIClient, AsyncAPIClient)
+
+
+class Resource(Generic[C]):
+    """A group of API operations bound to a client; raw mode returns `RawResponse`s."""
+
+    def __init__(self, client: C, *, raw: bool = False) -> None:
+        self._client: C = client
+        self._raw = raw
+
+
+def send(resource: Resource[SyncAPIClient], call: APICall[T]) -> T:
+    """Run a call the way the resource's mode asks: parsed, or raw (typed by `raw_method`)."""
+    if resource._raw:
+        return cast(T, resource._client.request_raw(call))
+    return resource._client.request(call)
+
+
+async def asend(resource: Resource[AsyncAPIClient], call: APICall[T]) -> T:
+    """`send`, awaited."""
+    if resource._raw:
+        return cast(T, await resource._client.request_raw(call))
+    return await resource._client.request(call)
+
+
+def raw_method(method: Callable[P, T]) -> Callable[P, RawResponse[T]]:
+    """Retype a raw-mode resource's method: it returns the `RawResponse` of its result."""
+    return cast(Callable[P, RawResponse[T]], method)
+
+
+def async_raw_method(
+    method: Callable[P, Awaitable[T]],
+) -> Callable[P, Awaitable[RawResponse[T]]]:
+    """`raw_method` for coroutine methods."""
+    return cast(Callable[P, Awaitable[RawResponse[T]]], method)
+
+
+def parse_model(model: type[M], response: httpx.Response, what: str) -> M:
+    """Parse a 2xx body straight from bytes into `model`, or raise `APIResponseValidationError`."""
+    try:
+        return model.model_validate_json(response.content)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "body"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise APIResponseValidationError(
+            response, f"Invalid {what} response: {where}: {first['msg']}{more}"
+        ) from None

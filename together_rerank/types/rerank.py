@@ -1,0 +1,53 @@
+"""Public types of the rerank endpoint (the fields and defaults of the v1 SDK)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["RerankChoicesData", "RerankRequest", "RerankResponse", "UsageData"]
+
+
+class _ResponseModel(BaseModel):
+    # A newer server may send fields this SDK does not know yet: keep them.
+    model_config = ConfigDict(extra="allow")
+
+
+class RerankRequest(BaseModel):
+    """A rerank request; `client.rerank.create(**req.model_dump(exclude_unset=True))` sends it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str
+    query: str
+    documents: list[str] | list[dict[str, Any]]
+    top_n: int | None = None
+    return_documents: bool = False
+    rank_fields: list[str] | None = None
+
+
+class UsageData(_ResponseModel):
+    """Token counts of one request."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class RerankChoicesData(_ResponseModel):
+    """One ranked document: its index in the request and its score."""
+
+    index: int
+    relevance_score: float
+    document: dict[str, Any] | None = None
+
+
+class RerankResponse(_ResponseModel):
+    """The ranked results of a rerank request, most relevant first."""
+
+    id: str | None = None
+    object: Literal["rerank"] | None = None
+    model: str | None = None
+    results: list[RerankChoicesData] | None = None
+    usage: UsageData | None = None
