@@ -199,7 +199,7 @@ def check_rerank_response(
     def fail(message: str) -> APIResponseValidationError:
         return APIResponseValidationError(response, f"Invalid rerank response: {message}")
 
-    if parsed.results is None:
+    if "results" not in parsed.model_fields_set:
         raise fail("'results' is missing")
     expected_max = document_count if top_n is None else min(top_n, document_count)
     if len(parsed.results) > expected_max:

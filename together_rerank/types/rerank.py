@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["RerankChoicesData", "RerankRequest", "RerankResponse", "UsageData"]
 
@@ -49,5 +49,7 @@ class RerankResponse(_ResponseModel):
     id: str | None = None
     object: Literal["rerank"] | None = None
     model: str | None = None
-    results: list[RerankChoicesData] | None = None
+    # Not Optional (unlike the v1 SDK): the API always sends results and a
+    # response without them raises, so callers need no None check.
+    results: list[RerankChoicesData] = Field(default_factory=list)
     usage: UsageData | None = None

@@ -1,0 +1,118 @@
+"""`together-rerank rerank`: rank the lines of a file against a query, through the SDK."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from .._client import Together
+from ..types import RerankResponse
+from ._common import EXIT_OK, CLIError
+
+DEFAULT_MODEL = "Salesforce/Llama-Rank-V1"
+
+
+def add_rerank_command(commands: Any) -> None:
+    """Register `rerank`."""
+    parser = commands.add_parser(
+        "rerank",
+        help="rank the documents of a file by relevance to a query",
+        description=(
+            "Rank documents read from FILE (or '-' for stdin): plain text, one document per "
+            "line, or JSON Lines, one object per line. Uses TOGETHER_API_KEY and "
+            "TOGETHER_BASE_URL like the SDK."
+        ),
+    )
+    parser.add_argument("file", metavar="FILE", help="documents: a text or JSON Lines file, or -")
+    parser.add_argument("--query", "-q", required=True, help="the search query")
+    parser.add_argument("--model", "-m", default=DEFAULT_MODEL, help=f"default: {DEFAULT_MODEL}")
+    parser.add_argument("--top-n", "-n", type=int, help="return only the N best documents")
+    parser.add_argument(
+        "--rank-fields", help="comma-separated fields to rank (JSON Lines documents only)"
+    )
+    parser.add_argument(
+        "--return-documents", action="store_true", help="ask the server to return the documents"
+    )
+    parser.add_argument("--json", action="store_true", help="print the raw JSON response")
+    parser.add_argument("--base-url", help="API base URL (default: $TOGETHER_BASE_URL)")
+    parser.set_defaults(run=_run)
+
+
+@dataclass(frozen=True)
+class Documents:
+    """Documents read from a file, with the line each came from."""
+
+    items: list[str] | list[dict[str, Any]]
+    lines: list[int]
+
+
+def read_documents(stream: TextIO, name: str) -> Documents:
+    """Read plain-text or JSON Lines documents; blank lines are not documents."""
+    numbered = [(i, line.rstrip("\r\n")) for i, line in enumerate(stream, start=1)]
+    numbered = [(i, line) for i, line in numbered if line.strip()]
+    if not numbered:
+        raise CLIError(f"{name}: no documents (the file is empty)")
+    if not numbered[0][1].lstrip().startswith("{"):
+        return Documents(items=[line for _, line in numbered], lines=[i for i, _ in numbered])
+    objects: list[dict[str, Any]] = []
+    for i, line in numbered:
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise CLIError(f"{name}:{i}: not valid JSON ({exc.msg})") from None
+        if not isinstance(value, dict):
+            raise CLIError(f"{name}:{i}: a JSON Lines document must be an object")
+        objects.append(value)
+    return Documents(items=objects, lines=[i for i, _ in numbered])
+
+
+def _run(args: argparse.Namespace) -> int:
+    documents = _load(args.file)
+    rank_fields = None
+    if args.rank_fields is not None:
+        rank_fields = [field.strip() for field in args.rank_fields.split(",") if field.strip()]
+    with Together(base_url=args.base_url) as client:
+        response = client.rerank.create(
+            model=args.model,
+            query=args.query,
+            documents=documents.items,
+            top_n=args.top_n,
+            return_documents=args.return_documents,
+            rank_fields=rank_fields,
+        )
+    if args.json:
+        print(response.model_dump_json(indent=2, exclude_unset=True))
+    else:
+        print(format_table(response, documents))
+    return EXIT_OK
+
+
+def _load(path: str) -> Documents:
+    if path == "-":
+        return read_documents(sys.stdin, "<stdin>")
+    try:
+        with open(path, encoding="utf-8") as stream:
+            return read_documents(stream, path)
+    except OSError as exc:
+        raise CLIError(f"{path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise CLIError(f"{path}: not UTF-8 text") from None
+
+
+def format_table(response: RerankResponse, documents: Documents) -> str:
+    """A ranked table: rank, score, source line, and the document (cut to the terminal width)."""
+    width = shutil.get_terminal_size((100, 20)).columns
+    rows = [f"{'rank':>4}  {'score':>8}  {'line':>5}  document"]
+    for rank, result in enumerate(response.results, start=1):
+        item = documents.items[result.index]
+        text = item if isinstance(item, str) else json.dumps(item, ensure_ascii=False)
+        prefix = f"{rank:>4}  {result.relevance_score:>8.4f}  {documents.lines[result.index]:>5}  "
+        room = max(width - len(prefix), 20)
+        if len(text) > room:
+            text = text[: room - 3] + "..."
+        rows.append(prefix + text)
+    return "\n".join(rows)

@@ -1,0 +1,61 @@
+"""`together-rerank serve`: the local Together-compatible server, in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ._common import EXIT_OK, CLIError
+
+
+def add_serve_command(commands: Any) -> None:
+    """Register `serve`."""
+    parser = commands.add_parser(
+        "serve",
+        help="run the local Together-compatible rerank server",
+        description=(
+            "Serve POST /v1/rerank, POST /v1/embeddings, GET /v1/models and GET /health "
+            "with local lexical engines (BM25, hashed n-grams): no network, no weights."
+        ),
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port to bind (default: 8000)")
+    parser.add_argument(
+        "--api-key",
+        help="require 'Authorization: Bearer KEY' (default: $TOGETHER_RERANK_SERVER_API_KEY, "
+        "else no auth)",
+    )
+    parser.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        metavar="NAME=ENGINE",
+        help="also serve NAME with ENGINE (bm25 or hashed-ngrams); repeatable",
+    )
+    parser.set_defaults(run=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        from ..server import (
+            DEFAULT_MODELS,
+            ModelSpecError,
+            ServerConfig,
+            api_key_from_env,
+            parse_model_specs,
+            serve,
+        )
+    except ImportError as exc:
+        raise CLIError(
+            f"the server needs its extra dependencies ({exc.name}): "
+            "pip install 'together-rerank[server]'"
+        ) from None
+    try:
+        models = {**DEFAULT_MODELS, **parse_model_specs(args.model)}
+    except ModelSpecError as exc:
+        raise CLIError(f"--model: {exc}") from None
+    if not 0 <= args.port <= 65535:
+        raise CLIError(f"--port: {args.port} is not a port number")
+    api_key = args.api_key if args.api_key is not None else api_key_from_env()
+    serve(host=args.host, port=args.port, config=ServerConfig(models=models, api_key=api_key))
+    return EXIT_OK
