@@ -60,5 +60,13 @@ check-generated: install
 		echo "generated/ is out of date with $(SPEC): run 'make generate'" >&2; exit 1; \
 	fi
 
+# The main job, offline: the four examples against the embedded local server.
+demo: install
+	$(PY) examples/run_all.py
+
+# The local server in the foreground (Ctrl-C stops it).
+serve: install
+	$(BIN)/together-rerank serve $(SERVE_ARGS)
+
 clean:
 	rm -rf $(VENV) .generate-tmp .mypy_cache .pytest_cache .ruff_cache .hypothesis
