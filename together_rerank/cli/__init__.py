@@ -20,6 +20,7 @@ from .._exceptions import (
     MissingAPIKeyError,
 )
 from ._common import EXIT_API_ERROR, EXIT_BAD_INPUT, EXIT_CONNECTION, EXIT_NO_KEY, CLIError, fail
+from .check import add_check_command
 from .rerank import add_rerank_command
 from .serve import add_serve_command
 
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_serve_command(commands)
     add_rerank_command(commands)
+    add_check_command(commands)
     return parser
 
 

@@ -57,5 +57,7 @@ def _run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise CLIError(f"--port: {args.port} is not a port number")
     api_key = args.api_key if args.api_key is not None else api_key_from_env()
+    if api_key == "":
+        raise CLIError("--api-key: must not be empty (omit it to serve without a key)")
     serve(host=args.host, port=args.port, config=ServerConfig(models=models, api_key=api_key))
     return EXIT_OK

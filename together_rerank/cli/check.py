@@ -1,0 +1,112 @@
+"""`together-rerank check URL`: does the server at URL speak the Together rerank API?"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from .._exceptions import (
+    APIConnectionError,
+    AuthenticationError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from ._common import EXIT_API_ERROR, EXIT_CHECK_FAILED, EXIT_CONNECTION, EXIT_OK, CLIError
+from .rerank import DEFAULT_MODEL
+
+DEFAULT_MAX_EXAMPLES = 50
+# Missing modules that mean "the check extra is not installed", not a bug.
+_EXTRA_MODULES = frozenset({"schemathesis", "hypothesis", "hypothesis_jsonschema", "yaml"})
+
+
+def add_check_command(commands: Any) -> None:
+    """Register `check`."""
+    parser = commands.add_parser(
+        "check",
+        help="check that a server speaks the Together rerank API (contract tests)",
+        description=(
+            "Send generated requests to the server at URL and check its answers against "
+            "openapi.yaml (schemathesis) and against what a ranking means (through this SDK). "
+            "Prints each property as PASS or FAIL, with the smallest failing request. "
+            "Exit codes: 0 every property holds, 6 one does not, 4 the server cannot be "
+            "reached, 5 it refuses the key, URL or model."
+        ),
+    )
+    parser.add_argument("url", metavar="URL", help="the server's base URL, with or without /v1")
+    parser.add_argument("--api-key", help="the key to send (default: $TOGETHER_API_KEY)")
+    parser.add_argument(
+        "--model", "-m", default=DEFAULT_MODEL, help=f"rerank model (default: {DEFAULT_MODEL})"
+    )
+    parser.add_argument(
+        "--embedding-model",
+        help="embedding model for POST /embeddings (default: the first GET /models lists)",
+    )
+    parser.add_argument(
+        "--max-examples",
+        type=int,
+        default=DEFAULT_MAX_EXAMPLES,
+        metavar="N",
+        help=f"generated examples per property (default: {DEFAULT_MAX_EXAMPLES})",
+    )
+    parser.add_argument(
+        "--seed", type=int, help="seed for a reproducible run (default: random, reported)"
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="PROPERTY",
+        help="check only this property (repeatable)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds per request (default: 30)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.set_defaults(run=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        from ..contract import PropertyResult, run_check
+    except ImportError as exc:
+        if exc.name not in _EXTRA_MODULES:
+            raise
+        raise CLIError(
+            f"the checker needs its extra dependencies ({exc.name}): "
+            "pip install 'together-rerank[check]'"
+        ) from None
+
+    def progress(result: PropertyResult) -> None:
+        print(f"{result.status.value}  {result.name}", file=sys.stderr, flush=True)
+
+    try:
+        report = run_check(
+            args.url,
+            api_key=args.api_key,
+            model=args.model,
+            embedding_model=args.embedding_model,
+            max_examples=args.max_examples,
+            seed=args.seed,
+            only=args.only,
+            timeout=args.timeout,
+            on_result=progress,
+        )
+    except APIConnectionError as exc:
+        raise CLIError(f"cannot reach {args.url}: {exc}", EXIT_CONNECTION) from None
+    except (AuthenticationError, PermissionDeniedError) as exc:
+        raise CLIError(
+            f"{args.url} refused the API key ({exc}); pass --api-key or set TOGETHER_API_KEY",
+            EXIT_API_ERROR,
+        ) from None
+    except NotFoundError as exc:
+        raise CLIError(
+            f"{args.url}: a plain rerank request with model {args.model!r} got 404 ({exc}); "
+            "check the URL and --model",
+            EXIT_API_ERROR,
+        ) from None
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(report.format())
+    return EXIT_OK if report.ok else EXIT_CHECK_FAILED

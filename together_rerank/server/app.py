@@ -1,0 +1,159 @@
+"""`create_app`: the Starlette application serving the spec's routes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from together_rerank.server import service
+from together_rerank.server.auth import check_bearer
+from together_rerank.server.config import ServerConfig
+from together_rerank.server.errors import (
+    ENGINE_HEADER,
+    SERVER_ENGINE,
+    APIError,
+    json_response,
+    raw_json_response,
+)
+from together_rerank.server.models import ModelRegistry
+from together_rerank.server.validation import check_content_type
+
+logger = logging.getLogger("together_rerank.server")
+
+_ENGINE_HEADER_BYTES = ENGINE_HEADER.encode()
+_HTTP_CODES = {404: "unknown_url", 405: "method_not_allowed"}
+_API_PREFIXES = ("/v1", "")
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class _Guard:
+    """Outermost layer: engine header on every answer, and a spec-shaped 500 for any bug."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_with_header(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == _ENGINE_HEADER_BYTES for name, _ in headers):
+                    headers.append((_ENGINE_HEADER_BYTES, SERVER_ENGINE.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_header)
+        except Exception:
+            # Log the traceback here, never in the response.
+            logger.exception("internal error serving %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                return
+            error = APIError(500, "internal server error", code="internal_error")
+            await error.response()(scope, receive, send_with_header)
+
+
+def _api_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, APIError)
+    return exc.response()
+
+
+def _http_error_handler(request: Request, exc: Exception) -> Response:
+    # The router's own 404/405, reshaped into the spec's ErrorResponse.
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        message = f"no route for {request.method} {request.url.path}"
+    elif exc.status_code == 405:
+        message = f"method {request.method} is not allowed on {request.url.path}"
+    else:
+        message = exc.detail
+    return APIError(
+        exc.status_code, message, code=_HTTP_CODES.get(exc.status_code), headers=exc.headers
+    ).response()
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.strip().isascii() or not declared.strip().isdigit():
+            raise APIError(
+                400, "Content-Length header is not a number", code="invalid_content_length"
+            )
+        if int(declared) > limit:
+            raise _too_large(limit)
+    # Count what actually arrives too: a chunked body declares no length.
+    body = bytearray()
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise _too_large(limit)
+    except ClientDisconnect:
+        raise APIError(400, "client disconnected before sending the whole body") from None
+    return bytes(body)
+
+
+def _too_large(limit: int) -> APIError:
+    return APIError(
+        413, f"request body is larger than the {limit}-byte limit", code="request_too_large"
+    )
+
+
+def create_app(config: ServerConfig | None = None) -> Starlette:
+    """Build the local Together-compatible rerank/embeddings server as an ASGI app."""
+    cfg = config or ServerConfig()
+    registry = ModelRegistry(cfg.models)
+
+    def authorize(request: Request) -> None:
+        if cfg.api_key is not None:
+            check_bearer(request.headers.get("authorization"), cfg.api_key)
+
+    def json_post(work: Callable[[ServerConfig, ModelRegistry, bytes], service.Reply]) -> Endpoint:
+        async def endpoint(request: Request) -> Response:
+            authorize(request)
+            check_content_type(request.headers.get("content-type"))
+            body = await _read_body(request, cfg.max_body_bytes)
+            reply = await run_in_threadpool(work, cfg, registry, body)
+            return raw_json_response(reply.body, engine=reply.engine)
+
+        return endpoint
+
+    async def models(request: Request) -> Response:
+        authorize(request)
+        return json_response(service.list_models(registry))
+
+    async def health(request: Request) -> Response:
+        return json_response({"status": "ok"})
+
+    routes = [Route("/health", health, methods=["GET"])]
+    for prefix in _API_PREFIXES:
+        routes += [
+            Route(f"{prefix}/rerank", json_post(service.rerank), methods=["POST"]),
+            Route(f"{prefix}/embeddings", json_post(service.embeddings), methods=["POST"]),
+            Route(f"{prefix}/models", models, methods=["GET"]),
+        ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(_Guard)],
+        exception_handlers={APIError: _api_error_handler, HTTPException: _http_error_handler},
+    )
+    # A redirect to the slash-less path would be a non-error answer without an
+    # ErrorResponse body, and httpx does not follow redirects by default.
+    app.router.redirect_slashes = False
+    return app

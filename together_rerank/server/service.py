@@ -1,0 +1,106 @@
+"""The work behind each API route, as plain synchronous functions of the request body.
+
+They parse, validate, resolve the model, compute and encode the answer, all of
+it CPU-bound, so the app runs each one in a worker thread and the event loop
+stays free for other requests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from together_rerank.server import embedding, scoring
+from together_rerank.server.config import ServerConfig
+from together_rerank.server.documents import ranked_text, returned_text
+from together_rerank.server.errors import APIError, json_bytes
+from together_rerank.server.models import ModelRegistry
+from together_rerank.server.text import count_usage_tokens
+from together_rerank.server.validation import (
+    parse_body,
+    require_model,
+    validate_embeddings,
+    validate_rerank,
+)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An encoded JSON answer and the engine that produced it."""
+
+    body: bytes
+    engine: str
+
+
+def _usage(prompt_tokens: int) -> dict[str, int]:
+    return {"prompt_tokens": prompt_tokens, "completion_tokens": 0, "total_tokens": prompt_tokens}
+
+
+def _response_id(body: bytes) -> str:
+    # Deterministic: byte-identical requests get identical responses, id included.
+    return "rerank-" + hashlib.blake2b(body, digest_size=12).hexdigest()
+
+
+def rerank(config: ServerConfig, registry: ModelRegistry, body: bytes) -> Reply:
+    """Answer a ``POST /rerank`` body with a ``RerankResponse``."""
+    obj = parse_body(body)
+    model = registry.resolve(require_model(obj), "rerank")
+    try:
+        params = validate_rerank(obj, max_documents=config.max_documents)
+        texts = [ranked_text(doc, params.rank_fields) for doc in params.documents]
+        ranked = scoring.rank(params.query, texts, params.top_n)
+        results: list[dict[str, Any]] = []
+        for item in ranked:
+            result: dict[str, Any] = {"index": item.index, "relevance_score": item.relevance_score}
+            if params.return_documents:
+                result["document"] = {"text": returned_text(params.documents[item.index])}
+            results.append(result)
+        tokens = count_usage_tokens(params.query) + sum(count_usage_tokens(t) for t in texts)
+        payload = {
+            "id": _response_id(body),
+            "object": "rerank",
+            "model": model.name,
+            "results": results,
+            "usage": _usage(tokens),
+        }
+        return Reply(json_bytes(payload), model.engine)
+    except APIError as exc:
+        exc.engine = model.engine
+        raise
+    except RecursionError:
+        # Serialising a deeply nested object document can exceed the recursion
+        # limit even though parsing it did not.
+        raise APIError(
+            400,
+            "documents: an object document is nested too deeply",
+            param="documents",
+            code="invalid_value",
+            engine=model.engine,
+        ) from None
+
+
+def embeddings(config: ServerConfig, registry: ModelRegistry, body: bytes) -> Reply:
+    """Answer a ``POST /embeddings`` body with an ``EmbeddingsResponse``."""
+    obj = parse_body(body)
+    model = registry.resolve(require_model(obj), "embedding")
+    try:
+        params = validate_embeddings(obj, max_inputs=config.max_inputs)
+    except APIError as exc:
+        exc.engine = model.engine
+        raise
+    data = [
+        {"object": "embedding", "embedding": vector, "index": i}
+        for i, vector in enumerate(embedding.embed_many(params.inputs))
+    ]
+    tokens = sum(count_usage_tokens(text) for text in params.inputs)
+    payload = {"object": "list", "model": model.name, "data": data, "usage": _usage(tokens)}
+    return Reply(json_bytes(payload), model.engine)
+
+
+def list_models(registry: ModelRegistry) -> list[dict[str, str]]:
+    """Describe every served model, as ``GET /models`` lists them."""
+    return [
+        {"id": m.name, "object": "model", "type": m.kind, "engine": m.engine}
+        for m in registry.models
+    ]

@@ -1,0 +1,80 @@
+"""Text analysis shared by the local engines: BM25 terms and usage token counts.
+
+Terms (what BM25 and the hashed embedding match on) come from one deterministic
+function, `terms`:
+
+1. Unicode case folding (`str.casefold`, a stronger lowercase: "Straße" -> "strasse").
+2. Words are maximal runs of Unicode letters and digits (`[^\\W_]+`), so
+   punctuation, whitespace and underscores separate words: "retrieval-augmented"
+   gives "retrieval" and "augmented".
+3. Words in `STOPWORDS` (a small built-in English list) are dropped, so that
+   "What is RAG?" does not match every document containing "is".
+4. A tiny plural stemmer on alphabetic words, after Porter's step 1a:
+   "-sses" -> "-ss", "-ies" -> "-y" (words longer than four letters), words
+   ending in "ss", "us" or "is" are kept, and any other final "s" is dropped
+   from words longer than three letters ("frameworks" -> "framework").
+
+Usage tokens (`count_usage_tokens`) are a different, simpler count: every run of
+word characters and every single punctuation character is one token, and
+nothing is dropped. That is an approximation of a subword tokenizer's count, not
+a reproduction of any hosted model's tokenizer.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# Needed because a per-request corpus of a few documents gives IDF no way to
+# learn that "is" is common; kept small so that short queries keep their meaning.
+_STOPWORD_TEXT = (
+    "a about after all also am an and any are as at be because been before being between "
+    "both but by can could did do does doing down during each few for from further had "
+    "has have having he her here hers him his how i if in into is it its itself just me "
+    "more most my no nor not of off on once only or other our ours out over own same she "
+    "should so some such than that the their theirs them then there these they this "
+    "those through to too under until up very was we were what when where which while "
+    "who whom why will with would you your yours"
+)
+STOPWORDS: frozenset[str] = frozenset(_STOPWORD_TEXT.split())
+"""Words that `terms` drops."""
+
+_WORD = re.compile(r"[^\W_]+")
+# One usage token is a run of word characters or a single visible non-word character.
+_USAGE_TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+def stem(word: str) -> str:
+    """Strip an English plural ending from an already case-folded word."""
+    if not word.isalpha() or len(word) <= 3:
+        return word
+    if word.endswith("sses"):
+        return word[:-2]
+    if word.endswith("ies"):
+        return word[:-3] + "y" if len(word) > 4 else word
+    if word.endswith(("ss", "us", "is")):
+        return word
+    if word.endswith("s"):
+        return word[:-1]
+    return word
+
+
+def words(text: str) -> list[str]:
+    """Split text into case-folded words, keeping stopwords and inflections."""
+    return _WORD.findall(text.casefold())
+
+
+@lru_cache(maxsize=1 << 16)
+def _term(word: str) -> str | None:
+    # Cached: word frequencies are Zipfian, so most lookups repeat.
+    return None if word in STOPWORDS else stem(word)
+
+
+def terms(text: str) -> list[str]:
+    """Return the matching terms of a text: case-folded words minus stopwords, stemmed."""
+    return [term for term in map(_term, words(text)) if term is not None]
+
+
+def count_usage_tokens(text: str) -> int:
+    """Count the tokens that a request's `usage` reports for this text."""
+    return len(_USAGE_TOKEN.findall(text))
