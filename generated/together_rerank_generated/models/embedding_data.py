@@ -13,6 +13,9 @@ T = TypeVar("T", bound="EmbeddingData")
 class EmbeddingData:
     """The embedding of one input.
 
+    Example:
+        {'object': 'embedding', 'embedding': [0.12, -0.5, 0.3], 'index': 0}
+
     Attributes:
         object_ (str): The kind of object; always `embedding`. Example: embedding.
         embedding (list[float]): The vector. Example: [0.12, -0.5, 0.3].

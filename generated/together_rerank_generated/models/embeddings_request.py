@@ -13,6 +13,9 @@ T = TypeVar("T", bound="EmbeddingsRequest")
 class EmbeddingsRequest:
     """An embeddings request.
 
+    Example:
+        {'model': 'togethercomputer/m2-bert-80M-8k-retrieval', 'input': ['How does attention work in transformers?']}
+
     Attributes:
         model (str): The name of the embedding model. Example: togethercomputer/m2-bert-80M-8k-retrieval.
         input_ (list[str] | str): One text, or a list of texts, to embed. Example: How does attention work in

@@ -20,12 +20,17 @@ T = TypeVar("T", bound="EmbeddingsResponse")
 class EmbeddingsResponse:
     """The embeddings of a request's inputs.
 
+    Example:
+        {'object': 'list', 'model': 'togethercomputer/m2-bert-80M-8k-retrieval', 'data': [{'object': 'embedding',
+            'embedding': [0.12, -0.5, 0.3], 'index': 0}]}
+
     Attributes:
         object_ (str): The kind of object; always `list`. Example: list.
         model (str): The model that embedded the inputs. Example: togethercomputer/m2-bert-80M-8k-retrieval.
         data (list[EmbeddingData]): One embedding for each input, in input order. Example: [{'object': 'embedding',
             'embedding': [0.12, -0.5, 0.3], 'index': 0}].
-        usage (None | Unset | UsageData): Token counts of the request, when the server reports them.
+        usage (None | Unset | UsageData): Token counts of the request, when the server reports them. Example:
+            {'prompt_tokens': 24, 'completion_tokens': 0, 'total_tokens': 24}.
     """
 
     object_: str

@@ -15,6 +15,10 @@ T = TypeVar("T", bound="ErrorDetail")
 class ErrorDetail:
     """What went wrong.
 
+    Example:
+        {'message': 'top_n: must be an integer >= 1', 'type': 'invalid_request_error', 'param': 'top_n', 'code':
+            'invalid_value'}
+
     Attributes:
         message (str): A human-readable explanation. Example: top_n: must be an integer >= 1.
         type_ (str | Unset): The class of error. Example: invalid_request_error.

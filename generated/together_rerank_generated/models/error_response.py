@@ -17,8 +17,13 @@ T = TypeVar("T", bound="ErrorResponse")
 class ErrorResponse:
     """The body of every 4XX and 5XX answer.
 
+    Example:
+        {'error': {'message': 'top_n: must be an integer >= 1', 'type': 'invalid_request_error', 'param': 'top_n',
+            'code': 'invalid_value'}}
+
     Attributes:
-        error (ErrorDetail): What went wrong.
+        error (ErrorDetail): What went wrong. Example: {'message': 'top_n: must be an integer >= 1', 'type':
+            'invalid_request_error', 'param': 'top_n', 'code': 'invalid_value'}.
     """
 
     error: ErrorDetail

@@ -15,6 +15,9 @@ T = TypeVar("T", bound="ModelInfo")
 class ModelInfo:
     """A model the server offers.
 
+    Example:
+        {'id': 'Salesforce/Llama-Rank-V1', 'object': 'model', 'type': 'rerank'}
+
     Attributes:
         id (str): The model's name, as passed in `model`. Example: Salesforce/Llama-Rank-V1.
         object_ (str | Unset): The kind of object; always `model`. Example: model.

@@ -16,6 +16,11 @@ class RerankRequest:
     """A rerank request. Fields that this document does not name are passed
     through to the server unchanged.
 
+        Example:
+            {'model': 'Salesforce/Llama-Rank-V1', 'query': 'What is retrieval-augmented generation?', 'documents': ['The
+                weather forecast predicts rain tomorrow.', 'RAG combines retrieval with generation for more accurate LLM
+                responses.'], 'top_n': 1}
+
         Attributes:
             model (str): The name of the reranking model. Example: Salesforce/Llama-Rank-V1.
             query (str): The search query the documents are ranked against. Example: What is retrieval-augmented

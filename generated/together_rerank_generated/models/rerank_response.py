@@ -20,13 +20,19 @@ T = TypeVar("T", bound="RerankResponse")
 class RerankResponse:
     """The ranked results of a rerank request.
 
+    Example:
+        {'id': 'rerank-5d41402abc4b2a76', 'object': 'rerank', 'model': 'Salesforce/Llama-Rank-V1', 'results': [{'index':
+            1, 'relevance_score': 0.92}, {'index': 0, 'relevance_score': 0.05}], 'usage': {'prompt_tokens': 24,
+            'completion_tokens': 0, 'total_tokens': 24}}
+
     Attributes:
         object_ (str): The kind of object; always `rerank`. Example: rerank.
         model (str): The model that ranked the documents. Example: Salesforce/Llama-Rank-V1.
         results (list[RerankResult]): The results, sorted by `relevance_score`, highest first. Example: [{'index': 1,
             'relevance_score': 0.92, 'document': None}].
         id (str | Unset): An identifier of this response. Example: oGs6Zt9-62bZhn-99529372487b1b0a.
-        usage (None | Unset | UsageData): Token counts of the request, when the server reports them.
+        usage (None | Unset | UsageData): Token counts of the request, when the server reports them. Example:
+            {'prompt_tokens': 24, 'completion_tokens': 0, 'total_tokens': 24}.
     """
 
     object_: str

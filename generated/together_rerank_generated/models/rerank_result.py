@@ -19,10 +19,14 @@ T = TypeVar("T", bound="RerankResult")
 class RerankResult:
     """One ranked document.
 
+    Example:
+        {'index': 1, 'relevance_score': 0.92, 'document': {'text': 'RAG combines retrieval with generation.'}}
+
     Attributes:
         index (int): The document's position in the request's `documents`. Example: 1.
         relevance_score (float): How relevant the document is to the query; higher is more relevant. Example: 0.92.
-        document (None | RerankDocument | Unset): The document, present when `return_documents` was true.
+        document (None | RerankDocument | Unset): The document, present when `return_documents` was true. Example:
+            {'text': 'RAG combines retrieval with generation.'}.
     """
 
     index: int

@@ -13,6 +13,9 @@ T = TypeVar("T", bound="UsageData")
 class UsageData:
     """Token counts of one request.
 
+    Example:
+        {'prompt_tokens': 24, 'completion_tokens': 0, 'total_tokens': 24}
+
     Attributes:
         prompt_tokens (int): Tokens in the query and documents. Example: 118.
         completion_tokens (int): Tokens generated; zero for reranking. Example: 0.

@@ -75,7 +75,9 @@ def sync_detailed(
      Returns one vector for each input text, in input order.
 
     Args:
-        body (EmbeddingsRequest): An embeddings request.
+        body (EmbeddingsRequest): An embeddings request. Example: {'model':
+            'togethercomputer/m2-bert-80M-8k-retrieval', 'input': ['How does attention work in
+            transformers?']}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -106,7 +108,9 @@ def sync(
      Returns one vector for each input text, in input order.
 
     Args:
-        body (EmbeddingsRequest): An embeddings request.
+        body (EmbeddingsRequest): An embeddings request. Example: {'model':
+            'togethercomputer/m2-bert-80M-8k-retrieval', 'input': ['How does attention work in
+            transformers?']}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -132,7 +136,9 @@ async def asyncio_detailed(
      Returns one vector for each input text, in input order.
 
     Args:
-        body (EmbeddingsRequest): An embeddings request.
+        body (EmbeddingsRequest): An embeddings request. Example: {'model':
+            'togethercomputer/m2-bert-80M-8k-retrieval', 'input': ['How does attention work in
+            transformers?']}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -161,7 +167,9 @@ async def asyncio(
      Returns one vector for each input text, in input order.
 
     Args:
-        body (EmbeddingsRequest): An embeddings request.
+        body (EmbeddingsRequest): An embeddings request. Example: {'model':
+            'togethercomputer/m2-bert-80M-8k-retrieval', 'input': ['How does attention work in
+            transformers?']}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -79,6 +79,9 @@ def sync_detailed(
     Args:
         body (RerankRequest): A rerank request. Fields that this document does not name are passed
             through to the server unchanged.
+             Example: {'model': 'Salesforce/Llama-Rank-V1', 'query': 'What is retrieval-augmented
+            generation?', 'documents': ['The weather forecast predicts rain tomorrow.', 'RAG combines
+            retrieval with generation for more accurate LLM responses.'], 'top_n': 1}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -113,6 +116,9 @@ def sync(
     Args:
         body (RerankRequest): A rerank request. Fields that this document does not name are passed
             through to the server unchanged.
+             Example: {'model': 'Salesforce/Llama-Rank-V1', 'query': 'What is retrieval-augmented
+            generation?', 'documents': ['The weather forecast predicts rain tomorrow.', 'RAG combines
+            retrieval with generation for more accurate LLM responses.'], 'top_n': 1}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -142,6 +148,9 @@ async def asyncio_detailed(
     Args:
         body (RerankRequest): A rerank request. Fields that this document does not name are passed
             through to the server unchanged.
+             Example: {'model': 'Salesforce/Llama-Rank-V1', 'query': 'What is retrieval-augmented
+            generation?', 'documents': ['The weather forecast predicts rain tomorrow.', 'RAG combines
+            retrieval with generation for more accurate LLM responses.'], 'top_n': 1}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -174,6 +183,9 @@ async def asyncio(
     Args:
         body (RerankRequest): A rerank request. Fields that this document does not name are passed
             through to the server unchanged.
+             Example: {'model': 'Salesforce/Llama-Rank-V1', 'query': 'What is retrieval-augmented
+            generation?', 'documents': ['The weather forecast predicts rain tomorrow.', 'RAG combines
+            retrieval with generation for more accurate LLM responses.'], 'top_n': 1}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -1,0 +1,1 @@
+"""Tests that read openapi.yaml as the specification it claims to be."""
