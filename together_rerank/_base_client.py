@@ -87,7 +87,23 @@ def _check_max_retries(max_retries: object) -> int:
 
 
 def _to_timeout(timeout: Timeout) -> httpx.Timeout:
-    return timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout, connect=5.0)
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    # The connect timeout is 5 s, but never longer than the whole timeout asked for.
+    return httpx.Timeout(timeout, connect=min(timeout, 5.0))
+
+
+# What `httpx.Client()` gets when its caller sets no timeout: that is not a choice
+# of the caller's, so a supplied client with it still gets this SDK's default.
+_HTTPX_DEFAULT_TIMEOUT = httpx.Timeout(5.0)
+
+
+def _json_fallback(value: object) -> object:
+    # The arguments were validated as JSON, where any Mapping counts as an
+    # object; pydantic-core encodes only real dicts by itself.
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON-serializable")
 
 
 class BaseClient:
@@ -117,7 +133,11 @@ class BaseClient:
         if timeout is not None:
             self.timeout = _to_timeout(timeout)
         else:
-            self.timeout = http_client_timeout or DEFAULT_TIMEOUT
+            self.timeout = (
+                http_client_timeout
+                if http_client_timeout is not None and http_client_timeout != _HTTPX_DEFAULT_TIMEOUT
+                else DEFAULT_TIMEOUT
+            )
         self.max_retries = _check_max_retries(
             DEFAULT_MAX_RETRIES if max_retries is None else max_retries
         )
@@ -162,7 +182,7 @@ class BaseClient:
             headers=headers,
             # pydantic-core encodes several times faster than the json module;
             # the arguments were checked to be plain JSON before we got here.
-            content=pydantic_core.to_json(body),
+            content=pydantic_core.to_json(body, fallback=_json_fallback),
             timeout=timeout,
         )
         return request, RequestOptions(max_retries=max_retries, timeout=timeout)

@@ -10,7 +10,9 @@ failures. A plugin that returns without yielding answers the call itself.
     class Tracing:
         def handle(self, request: httpx.Request, options: RequestOptions) -> Flow:
             request.headers["traceparent"] = new_trace_id()
-            return (yield request)
+            response = yield request  # None only after a yielded Sleep
+            assert response is not None
+            return response
 
 Only the drivers at the bottom of this module do I/O.
 """

@@ -69,6 +69,7 @@ def check_json_value(param: str, value: object, depth: int = 0) -> None:
                 raise InvalidArgumentTypeError(
                     param, f"has a key of type {_type_name(key)}; JSON object keys are strings"
                 )
+            check_text(f"{param} key {key!r}", key)
             check_json_value(f"{param}[{key!r}]", item, depth + 1)
     elif isinstance(value, list | tuple):
         for i, item in enumerate(value):
@@ -105,6 +106,7 @@ def check_rerank_args(
     if rank_fields is not None:
         _check_rank_fields(rank_fields, documents)
     for key, value in extra.items():
+        check_text(f"argument name {key!r}", key)
         check_json_value(key, value)
 
 
@@ -184,6 +186,7 @@ def check_embeddings_args(*, model: object, input: object, extra: Mapping[str, o
             "input", f"must be a string or a list of strings, not {_type_name(input)}"
         )
     for key, value in extra.items():
+        check_text(f"argument name {key!r}", key)
         check_json_value(key, value)
 
 

@@ -1,0 +1,1 @@
+"""Tests of the SDK facade: `Together`, `AsyncTogether` and everything behind them."""

@@ -1,0 +1,65 @@
+"""Where the checker finds openapi.yaml, and the copy of it the schema level generates from."""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["SPEC_NAME", "load_spec", "schema_level_spec", "spec_path"]
+
+SPEC_NAME = "openapi.yaml"
+
+
+def spec_path() -> Path:
+    """The wire contract the checker holds servers to.
+
+    An installed wheel carries it inside the package (``together_rerank/openapi.yaml``);
+    a source checkout or an editable install reads it from the repository root.
+    """
+    packaged = resources.files("together_rerank").joinpath(SPEC_NAME)
+    if packaged.is_file():
+        return Path(str(packaged))
+    in_checkout = Path(__file__).resolve().parents[2] / SPEC_NAME
+    if in_checkout.is_file():
+        return in_checkout
+    raise FileNotFoundError(
+        f"{SPEC_NAME} is neither packaged in together_rerank nor at the repository root"
+    )
+
+
+@cache
+def _load(path: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return loaded
+
+
+def load_spec() -> dict[str, Any]:
+    """A fresh copy of the parsed spec (callers may modify it)."""
+    return copy.deepcopy(_load(spec_path()))
+
+
+def schema_level_spec(*, rerank_model: str, embedding_model: str) -> dict[str, Any]:
+    """The spec, narrowed to the requests a particular server can be expected to accept.
+
+    * ``model`` is pinned to the models under test: the spec allows any name, but
+      a server answers only for the models it serves (404 for others).
+    * ``rank_fields`` is left out of generated rerank requests: its meaning
+      depends on the documents (object documents only, fields that exist), which
+      the schema cannot express, so servers rightly differ on what they reject.
+      The semantic level checks it with requests built to be meaningful.
+
+    Everything else, including what makes a request invalid, is the spec's own.
+    """
+    spec = load_spec()
+    schemas = spec["components"]["schemas"]
+    rerank = schemas["RerankRequest"]["properties"]
+    rerank["model"] = {**rerank["model"], "const": rerank_model}
+    del rerank["rank_fields"]
+    embeddings = schemas["EmbeddingsRequest"]["properties"]
+    embeddings["model"] = {**embeddings["model"], "const": embedding_model}
+    return spec
