@@ -26,6 +26,7 @@ from ._logging import LoggingPlugin, setup_logging
 from ._plugins import Plugin, RequestOptions, chain, run_async, run_sync
 from ._response import RawResponse
 from ._retries import RetryPlugin
+from ._validation import find_invalid_json
 from ._version import __version__
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "APICall", "BaseClient"]
@@ -106,6 +107,17 @@ def _json_fallback(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON-serializable")
 
 
+def _encode(body: dict[str, Any]) -> bytes:
+    # pydantic-core encodes several times faster than the json module. The
+    # arguments were checked to be JSON before; only a lone surrogate in a
+    # string can still fail here, and then the error names where it is.
+    try:
+        return pydantic_core.to_json(body, fallback=_json_fallback)
+    except pydantic_core.PydanticSerializationError:
+        find_invalid_json(body)
+        raise
+
+
 class BaseClient:
     """Settings and request building common to the sync and async clients."""
 
@@ -145,11 +157,20 @@ class BaseClient:
         self.plugins: tuple[Plugin, ...] = tuple(plugins or ())
         # User plugins wrap the whole call (retries included); logging sees each attempt.
         self._chain: tuple[Plugin, ...] = (*self.plugins, RetryPlugin(), LoggingPlugin())
+        self._urls: dict[str, httpx.URL] = {}
 
     @property
     def api_key(self) -> str | None:
         """The API key in use (never shown in reprs, logs or errors)."""
         return self._api_key
+
+    def _url(self, path: str) -> httpx.URL:
+        # Joining URLs costs more than the rest of a small call's overhead; the
+        # few paths there are get joined once.
+        url = self._urls.get(path)
+        if url is None:
+            url = self._urls[path] = self.base_url.join(path.lstrip("/"))
+        return url
 
     def _headers(self) -> dict[str, str]:
         headers = {
@@ -177,12 +198,10 @@ class BaseClient:
         )
         request = build_request(
             call.method.upper(),
-            self.base_url.join(call.path.lstrip("/")),
+            self._url(call.path),
             params=call.extra_query,
             headers=headers,
-            # pydantic-core encodes several times faster than the json module;
-            # the arguments were checked to be plain JSON before we got here.
-            content=pydantic_core.to_json(body, fallback=_json_fallback),
+            content=_encode(body),
             timeout=timeout,
         )
         return request, RequestOptions(max_retries=max_retries, timeout=timeout)

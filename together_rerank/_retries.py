@@ -90,7 +90,11 @@ class RetryPlugin:
                 wait = self.policy.delay(retry)
             else:
                 assert response is not None
-                if retry >= options.max_retries or not self.policy.should_retry(response):
+                if (
+                    not response.is_error
+                    or retry >= options.max_retries
+                    or not self.policy.should_retry(response)
+                ):
                     return response
                 wait = self.policy.delay(retry, response)
             yield Sleep(wait)

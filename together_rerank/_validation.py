@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from itertools import chain
+from operator import attrgetter
 
 import httpx
 
@@ -78,6 +80,60 @@ def check_json_value(param: str, value: object, depth: int = 0) -> None:
         raise InvalidArgumentTypeError(param, f"{_type_name(value)} is not JSON-serializable")
 
 
+# Exact builtin types only: subclasses and other Mappings take the careful path.
+_JSON_SCALARS = frozenset({str, int, bool, type(None)})
+_STR = frozenset({str})
+_DICT = frozenset({dict})
+_INDEX = attrgetter("index")
+_SCORE = attrgetter("relevance_score")
+
+
+def is_plain_json(value: object, depth: int = 0) -> bool:
+    """Quickly tell that `value` is plain JSON; False means "look closer" with `check_json_value`.
+
+    Strings are not searched for lone surrogates here: the encoder refuses
+    them, and `find_invalid_json` then names the culprit.
+    """
+    kind = type(value)
+    if kind in _JSON_SCALARS:
+        return True
+    if kind is float:
+        return math.isfinite(value)  # type: ignore[arg-type]
+    if depth >= MAX_JSON_DEPTH:
+        return False
+    if kind is dict:
+        obj: dict[object, object] = value  # type: ignore[assignment]
+        if obj and set(map(type, obj)) != _STR:
+            return False
+        # Most documents are flat: one C-level pass over the value types settles them.
+        if set(map(type, obj.values())) <= _JSON_SCALARS:
+            return True
+        return all(is_plain_json(item, depth + 1) for item in obj.values())
+    if kind is list or kind is tuple:
+        items: list[object] = value  # type: ignore[assignment]
+        return all(is_plain_json(item, depth + 1) for item in items)
+    return False
+
+
+def are_plain_json_objects(objects: Sequence[object]) -> bool:
+    """`is_plain_json` for a list of dicts, with the common flat case settled in C-level passes."""
+    if set(map(type, objects)) != _DICT:
+        return False
+    dicts: Sequence[dict[object, object]] = objects  # type: ignore[assignment]
+    if not set(map(type, chain.from_iterable(dicts))) <= _STR:
+        return False
+    if set(map(type, chain.from_iterable(map(dict.values, dicts)))) <= _JSON_SCALARS:
+        return True
+    return all(is_plain_json(obj, depth=1) for obj in dicts)
+
+
+def find_invalid_json(body: Mapping[str, object]) -> None:
+    """Raise `InvalidArgumentError` naming the first part of `body` that is not encodable JSON."""
+    for key, value in body.items():
+        check_text(f"argument name {key!r}", key)
+        check_json_value(key, value)
+
+
 def check_rerank_args(
     *,
     model: object,
@@ -119,6 +175,9 @@ def _check_documents(documents: object) -> None:
         raise InvalidArgumentError("documents", "must not be empty")
     first = documents[0]
     if isinstance(first, str):
+        # Lone surrogates in the texts are left to the encoder (see `find_invalid_json`).
+        if set(map(type, documents)) == _STR:
+            return
         for i, doc in enumerate(documents):
             if not isinstance(doc, str):
                 raise InvalidArgumentTypeError(
@@ -126,8 +185,9 @@ def _check_documents(documents: object) -> None:
                     f"is {_type_name(doc)}, but documents[0] is a string; "
                     "documents must be all strings or all dicts",
                 )
-            check_text(f"documents[{i}]", doc)
     elif isinstance(first, Mapping):
+        if are_plain_json_objects(documents):
+            return
         for i, doc in enumerate(documents):
             if not isinstance(doc, Mapping):
                 raise InvalidArgumentTypeError(
@@ -158,11 +218,11 @@ def _check_rank_fields(rank_fields: object, documents: Sequence[object]) -> None
         raise InvalidArgumentError(
             "rank_fields", "applies only to dict documents, and these documents are strings"
         )
-    present: set[str] = set()
-    for doc in documents:
-        assert isinstance(doc, Mapping)
-        present.update(doc.keys())
-    missing = [field for field in rank_fields if field not in present]
+    missing = [
+        field
+        for field in rank_fields
+        if not any(field in doc for doc in documents)  # type: ignore[operator]
+    ]
     if missing:
         raise InvalidArgumentError("rank_fields", f"no document has the field(s) {missing}")
 
@@ -207,6 +267,14 @@ def check_rerank_response(
     expected_max = document_count if top_n is None else min(top_n, document_count)
     if len(parsed.results) > expected_max:
         raise fail(f"{len(parsed.results)} results for at most {expected_max} expected")
+    indices = list(map(_INDEX, parsed.results))
+    if (
+        len(set(indices)) == len(indices)
+        and (not indices or (min(indices) >= 0 and max(indices) < document_count))
+        and all(map(math.isfinite, map(_SCORE, parsed.results)))
+    ):
+        return
+    # Something is wrong: walk the results to say what, and where.
     seen: set[int] = set()
     for i, result in enumerate(parsed.results):
         if not 0 <= result.index < document_count:

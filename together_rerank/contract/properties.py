@@ -64,6 +64,7 @@ class Property(Generic[X]):
     `check` sends whatever requests it needs for one example and returns an
     `Outcome`, or raises `Violation`. `key` identifies an example, so that
     Hypothesis replaying it (while shrinking) does not reach the server again.
+    When no example applies (every one `UNCHECKED`), `unchecked` says why.
     """
 
     name: str
@@ -72,3 +73,5 @@ class Property(Generic[X]):
     strategy: SearchStrategy[X]
     check: Callable[[X], Outcome]
     key: Callable[[X], str] = field(default=canonical_json)
+    unchecked: str = "no example could be checked"
+    """Why the property could not be checked, when no example applied to it."""

@@ -152,7 +152,7 @@ class Report:
         lines.append("")
         total = len(self.results)
         if self.ok:
-            lines.append(f"All {total} properties hold ({self.seconds:.1f} s).")
+            lines.append(f"Every property holds ({total} checked, {self.seconds:.1f} s).")
         else:
             bad = len(problems)
             lines.append(

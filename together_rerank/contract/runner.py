@@ -27,13 +27,9 @@ from hypothesis.strategies import SearchStrategy
 from .properties import Outcome, Property, Violation
 from .report import PropertyResult, Status
 
-__all__ = ["NOT_CHECKED_MESSAGE", "RunLimits", "run_properties"]
+__all__ = ["RunLimits", "run_properties"]
 
 X = TypeVar("X")
-
-NOT_CHECKED_MESSAGE = (
-    "no example could be checked: the server gave no usable answer (see answers_valid_requests)"
-)
 
 
 @dataclass(frozen=True)
@@ -124,7 +120,7 @@ def run_properties(
     for prop, tally in zip(props, tallies, strict=True):
         if tally.violation is None:
             if tally.checked == 0:
-                results.append(_result(prop, tally, Status.SKIP, NOT_CHECKED_MESSAGE))
+                results.append(_result(prop, tally, Status.SKIP, prop.unchecked))
             else:
                 results.append(_result(prop, tally, Status.PASS))
             continue

@@ -40,6 +40,11 @@ SEMANTIC_PROPERTIES = (
     "rank_fields_honoured",
 )
 
+UNCHECKED = (
+    "no example could be checked: every answer was an error or unreadable "
+    "(see answers_valid_requests)"
+)
+
 SingleCheck = Callable[[RerankCall, list[Result], dict[str, Any]], None]
 
 
@@ -69,7 +74,7 @@ def semantic_properties(client: Together, model: str) -> list[Property[Any]]:
                 raise violation.with_evidence(**exchange.describe()) from None
             return Outcome.HELD
 
-        return Property(name, Level.SEMANTIC, summary, calls, check)
+        return Property(name, Level.SEMANTIC, summary, calls, check, unchecked=UNCHECKED)
 
     def answers(call: RerankCall) -> Outcome:
         exchange = send(call)
@@ -178,6 +183,7 @@ def semantic_properties(client: Together, model: str) -> list[Property[Any]]:
             "identical requests get identical scores",
             calls,
             deterministic,
+            unchecked=UNCHECKED,
         ),
         Property(
             "permutation_invariant",
@@ -185,6 +191,7 @@ def semantic_properties(client: Together, model: str) -> list[Property[Any]]:
             "reordering documents leaves each document's score unchanged",
             permuted_calls(),
             permutation_invariant,
+            unchecked=UNCHECKED,
         ),
         Property(
             "rank_fields_honoured",
@@ -192,6 +199,7 @@ def semantic_properties(client: Together, model: str) -> list[Property[Any]]:
             "changing a field outside rank_fields leaves scores unchanged",
             rank_field_changes(),
             rank_fields_honoured,
+            unchecked=UNCHECKED,
         ),
     ]
 

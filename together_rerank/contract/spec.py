@@ -46,8 +46,8 @@ def load_spec() -> dict[str, Any]:
 def schema_level_spec(*, rerank_model: str, embedding_model: str) -> dict[str, Any]:
     """The spec, narrowed to the requests a particular server can be expected to accept.
 
-    * ``model`` is pinned to the models under test: the spec allows any name, but
-      a server answers only for the models it serves (404 for others).
+    * ``model`` is pinned to the models under test, examples included: the spec
+      allows any name, but a server answers only for the models it serves.
     * ``rank_fields`` is left out of generated rerank requests: its meaning
       depends on the documents (object documents only, fields that exist), which
       the schema cannot express, so servers rightly differ on what they reject.
@@ -57,9 +57,30 @@ def schema_level_spec(*, rerank_model: str, embedding_model: str) -> dict[str, A
     """
     spec = load_spec()
     schemas = spec["components"]["schemas"]
-    rerank = schemas["RerankRequest"]["properties"]
-    rerank["model"] = {**rerank["model"], "const": rerank_model}
-    del rerank["rank_fields"]
-    embeddings = schemas["EmbeddingsRequest"]["properties"]
-    embeddings["model"] = {**embeddings["model"], "const": embedding_model}
+    for path, schema, model in (
+        ("/rerank", "RerankRequest", rerank_model),
+        ("/embeddings", "EmbeddingsRequest", embedding_model),
+    ):
+        properties = schemas[schema]["properties"]
+        properties["model"] = {**properties["model"], "const": model, "example": model}
+        _pin_model(schemas[schema], model)
+        _pin_model(spec["paths"][path]["post"]["requestBody"], model)
+    del schemas["RerankRequest"]["properties"]["rank_fields"]
     return spec
+
+
+def _pin_model(node: Any, model: str) -> None:
+    """Make every request example under `node` name `model`."""
+    if isinstance(node, list):
+        for item in node:
+            _pin_model(item, model)
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if key == "example" and isinstance(value, dict) and "model" in value:
+            value["model"] = model
+        if key == "examples" and isinstance(value, dict):
+            for named in value.values():
+                if isinstance(named, dict) and isinstance(named.get("value"), dict):
+                    named["value"]["model"] = model
+        _pin_model(value, model)

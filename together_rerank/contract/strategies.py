@@ -91,6 +91,10 @@ def rerank_calls(draw: st.DrawFn, *, with_top_n: bool = True) -> RerankCall:
     """Any valid call: string or object documents, top_n, return_documents, rank_fields."""
     query = draw(QUERIES)
     docs = draw(DOCUMENTS)
+    if draw(st.booleans()):
+        # A document that is the query itself: at least one score that is not 0.
+        echo: Any = query if isinstance(docs[0], str) else {"title": query}
+        docs.insert(draw(st.integers(0, len(docs))), echo)
     top_n = None
     if with_top_n:
         top_n = draw(st.none() | st.integers(min_value=1, max_value=len(docs) + 2))
