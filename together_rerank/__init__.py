@@ -5,6 +5,8 @@ client = Together()
 response = client.rerank.create(model=..., query=..., documents=[...], top_n=3)
 """
 
+from typing import TYPE_CHECKING
+
 from ._base_client import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from ._client import AsyncTogether, Together
 from ._exceptions import (
@@ -31,15 +33,40 @@ from ._plugins import Flow, Plugin, RequestOptions, Sleep
 from ._response import RawResponse
 from ._retries import RetryPlugin, RetryPolicy
 from ._version import __version__
-from .types import (
-    EmbeddingData,
-    EmbeddingsRequest,
-    EmbeddingsResponse,
-    RerankChoicesData,
-    RerankRequest,
-    RerankResponse,
-    UsageData,
+
+if TYPE_CHECKING:
+    from .types import (
+        EmbeddingData,
+        EmbeddingsRequest,
+        EmbeddingsResponse,
+        RerankChoicesData,
+        RerankRequest,
+        RerankResponse,
+        UsageData,
+    )
+
+# The pydantic types load on first use, so that importing the SDK stays cheap
+# for programs that never parse a response (CLIs, workers that fail fast).
+_LAZY_TYPES = frozenset(
+    {
+        "EmbeddingData",
+        "EmbeddingsRequest",
+        "EmbeddingsResponse",
+        "RerankChoicesData",
+        "RerankRequest",
+        "RerankResponse",
+        "UsageData",
+    }
 )
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY_TYPES:
+        from . import types
+
+        return getattr(types, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_BASE_URL",

@@ -8,7 +8,7 @@ differ only in the line that drives the plugin chain.
 from __future__ import annotations
 
 import os
-import platform
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -40,7 +40,8 @@ DEFAULT_MAX_RETRIES = 2
 HOSTED_API_HOSTS = frozenset({"api.together.xyz", "api.together.ai"})
 
 USER_AGENT = (
-    f"together-rerank/{__version__} (python {platform.python_version()}; httpx {httpx.__version__})"
+    f"together-rerank/{__version__} "
+    f"(python {'.'.join(map(str, sys.version_info[:3]))}; httpx {httpx.__version__})"
 )
 
 Timeout = float | httpx.Timeout

@@ -12,11 +12,14 @@ import math
 from collections.abc import Mapping, Sequence
 from itertools import chain
 from operator import attrgetter
+from typing import TYPE_CHECKING
 
 import httpx
 
 from ._exceptions import APIResponseValidationError, InvalidArgumentError, InvalidArgumentTypeError
-from .types import EmbeddingsResponse, RerankResponse
+
+if TYPE_CHECKING:
+    from .types import EmbeddingsResponse, RerankResponse
 
 __all__ = [
     "check_embeddings_args",

@@ -36,7 +36,8 @@ DEFAULT_MODEL = "Salesforce/Llama-Rank-V1"
 DEFAULT_EMBEDDING_MODEL = "togethercomputer/m2-bert-80M-8k-retrieval"
 DEFAULT_MAX_EXAMPLES = 50
 DEFAULT_TIMEOUT = 30.0
-DEFAULT_SHRINK_SECONDS = 10.0
+DEFAULT_SHRINK_CHECKS = 100
+DEFAULT_SHRINK_SECONDS = 60.0
 ALL_PROPERTIES = SCHEMA_PROPERTIES + SEMANTIC_PROPERTIES
 
 
@@ -50,6 +51,7 @@ def run_check(
     seed: int | None = None,
     only: Collection[str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    shrink_checks: int = DEFAULT_SHRINK_CHECKS,
     shrink_seconds: float = DEFAULT_SHRINK_SECONDS,
     on_result: Callable[[PropertyResult], None] | None = None,
 ) -> Report:
@@ -74,6 +76,7 @@ def run_check(
     limits = RunLimits(
         max_examples=max_examples,
         seed=seed if seed is not None else secrets.randbits(32),
+        shrink_checks=shrink_checks,
         shrink_seconds=shrink_seconds,
     )
     started = time.monotonic()

@@ -8,9 +8,10 @@ with the same seed, that stops at its first violation and shrinks it.
 
 Each example's outcome is remembered by its key, so replays while shrinking
 cannot disagree with the first answer (a flaky server still gets the example
-that showed the violation reported). Shrinking is bounded by time: once the
-budget is spent, the run stops and the smallest failure found so far is
-reported, marked as not fully shrunk.
+that showed the violation reported). Shrinking is bounded by a number of new
+examples (and, as a safety net, by time): once the budget is spent, the run
+stops and the smallest failure found so far is reported, marked as not fully
+shrunk.
 """
 
 from __future__ import annotations
@@ -34,11 +35,17 @@ X = TypeVar("X")
 
 @dataclass(frozen=True)
 class RunLimits:
-    """How hard to look: examples per property, the seed, and the shrinking time budget."""
+    """How hard to look: examples per property, the seed, and the shrinking budget.
+
+    Shrinking stops after `shrink_checks` new examples, which keeps a seeded run
+    reproducible, or after `shrink_seconds`, a safety net for slow servers (a
+    run cut short by time may not repeat exactly).
+    """
 
     max_examples: int
     seed: int
-    shrink_seconds: float = 10.0
+    shrink_checks: int = 100
+    shrink_seconds: float = 60.0
 
 
 @dataclass
@@ -142,13 +149,17 @@ def _shrink(
     """Find `prop`'s first violation again and shrink it; None when it does not recur."""
     outcomes: dict[str, Outcome | Violation] = {}
     last: list[Violation] = []
-    failed_at: list[float] = []
+    # When the violation was first seen: (clock, examples checked until then).
+    found: list[tuple[float, int]] = []
 
     def test(example: X) -> None:
         key = prop.key(example)
         outcome = outcomes.get(key)
         if outcome is None:
-            if failed_at and clock() - failed_at[0] > limits.shrink_seconds:
+            if found and (
+                len(outcomes) - found[0][1] >= limits.shrink_checks
+                or clock() - found[0][0] > limits.shrink_seconds
+            ):
                 raise _OutOfTime
             try:
                 outcome = prop.check(example)
@@ -156,8 +167,8 @@ def _shrink(
                 outcome = violation
             outcomes[key] = outcome
         if isinstance(outcome, Violation):
-            if not failed_at:
-                failed_at.append(clock())
+            if not found:
+                found.append((clock(), len(outcomes)))
             # Hypothesis replays the smallest failing example last.
             last.append(outcome)
             raise _Failed

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Generic, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Generic, ParamSpec, TypeVar, cast
 
 import httpx
-import pydantic
+import pydantic_core
 
 from .._base_client import APICall, AsyncAPIClient, SyncAPIClient
 from .._exceptions import APIResponseValidationError
 from .._response import RawResponse
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
 P = ParamSpec("P")
 T = TypeVar("T")
-M = TypeVar("M", bound=pydantic.BaseModel)
+M = TypeVar("M", bound="BaseModel")
 C = TypeVar("C", SyncAPIClient, AsyncAPIClient)
 
 
@@ -56,7 +59,7 @@ def parse_model(model: type[M], response: httpx.Response, what: str) -> M:
     """Parse a 2xx body straight from bytes into `model`, or raise `APIResponseValidationError`."""
     try:
         return model.model_validate_json(response.content)
-    except pydantic.ValidationError as exc:
+    except pydantic_core.ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "body"
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from together_rerank_generated.api.embeddings import embeddings as embeddings_operation
-from together_rerank_generated.models import EmbeddingsRequest as WireEmbeddingsRequest
 
 from .._base_client import APICall, AsyncAPIClient, SyncAPIClient, Timeout
 from .._validation import check_embeddings_args, check_embeddings_response
-from ..types import EmbeddingsResponse
+
+if TYPE_CHECKING:
+    from ..types import EmbeddingsResponse
 from ._resource import Resource, asend, async_raw_method, parse_model, raw_method, send
 
 __all__ = ["AsyncEmbeddings", "Embeddings"]
@@ -30,6 +30,10 @@ def embeddings_call(
     kwargs: Mapping[str, Any],
 ) -> APICall[EmbeddingsResponse]:
     """Validate the arguments and build the call; shared by the sync and async resources."""
+    # Imported on first use: the generated models (and attrs) stay out of `import together_rerank`.
+    from together_rerank_generated.api.embeddings import embeddings as embeddings_operation
+    from together_rerank_generated.models import EmbeddingsRequest as WireEmbeddingsRequest
+
     check_embeddings_args(model=model, input=input, extra={**kwargs, **(extra_body or {})})
     wire = WireEmbeddingsRequest(
         model=model, input_=input if isinstance(input, str) else list(input)
@@ -51,6 +55,8 @@ def embeddings_call(
 
 
 def _parse(response: httpx.Response, *, input_count: int) -> EmbeddingsResponse:
+    from ..types import EmbeddingsResponse  # on first use, as above
+
     parsed = parse_model(EmbeddingsResponse, response, "embeddings")
     check_embeddings_response(parsed, response, input_count=input_count)
     return parsed

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from together_rerank_generated.api.rerank import rerank as rerank_operation
-from together_rerank_generated.models import RerankRequest as WireRerankRequest
-from together_rerank_generated.types import UNSET
 
 from .._base_client import APICall, AsyncAPIClient, SyncAPIClient, Timeout
 from .._validation import check_rerank_args, check_rerank_response
-from ..types import RerankResponse
+
+if TYPE_CHECKING:
+    from ..types import RerankResponse
 from ._resource import Resource, asend, async_raw_method, parse_model, raw_method, send
 
 __all__ = ["AsyncRerank", "Rerank"]
@@ -37,6 +36,11 @@ def rerank_call(
     kwargs: Mapping[str, Any],
 ) -> APICall[RerankResponse]:
     """Validate the arguments and build the call; shared by the sync and async resources."""
+    # Imported on first use: the generated models (and attrs) stay out of `import together_rerank`.
+    from together_rerank_generated.api.rerank import rerank as rerank_operation
+    from together_rerank_generated.models import RerankRequest as WireRerankRequest
+    from together_rerank_generated.types import UNSET
+
     check_rerank_args(
         model=model,
         query=query,
@@ -71,6 +75,8 @@ def rerank_call(
 
 
 def _parse(response: httpx.Response, *, document_count: int, top_n: int | None) -> RerankResponse:
+    from ..types import RerankResponse  # on first use, as above
+
     parsed = parse_model(RerankResponse, response, "rerank")
     check_rerank_response(parsed, response, document_count=document_count, top_n=top_n)
     return parsed
