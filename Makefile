@@ -68,5 +68,13 @@ demo: install
 serve: install
 	$(BIN)/together-rerank serve $(SERVE_ARGS)
 
+# The full load test: 64 concurrent async callers for 30 s against the local server.
+load: install
+	$(PY) -m benchmarks.load --concurrency 64 --duration 30 $(LOAD_ARGS)
+
+# The performance table (docs/performance.md); `make bench BENCH_ARGS=--quick` for a short run.
+bench: install
+	$(PY) benchmarks/bench.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .generate-tmp .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -75,6 +75,20 @@ def normalize_base_url(url: str | httpx.URL) -> httpx.URL:
     return parsed.copy_with(path=path + "/", query=None, fragment=None)
 
 
+def _check_api_key(key: object) -> str | None:
+    if key is None:
+        return None
+    if not isinstance(key, str):
+        raise InvalidArgumentTypeError("api_key", f"must be a string, not {type(key).__name__}")
+    key = key.strip()  # a key read from a file often ends in a newline
+    if not (key.isascii() and key.isprintable()):
+        # Say what is wrong with the key, never what it is.
+        raise InvalidArgumentError(
+            "api_key", "contains characters an HTTP header cannot carry (non-ASCII or control)"
+        )
+    return key or None
+
+
 def _env(name: str) -> str | None:
     value = os.environ.get(name, "").strip()
     return value or None
@@ -137,7 +151,7 @@ class BaseClient:
         self.base_url = normalize_base_url(
             base_url or _env("TOGETHER_BASE_URL") or DEFAULT_BASE_URL
         )
-        self._api_key = api_key if api_key is not None else _env("TOGETHER_API_KEY")
+        self._api_key = _check_api_key(api_key if api_key is not None else _env("TOGETHER_API_KEY"))
         if not self._api_key and self.base_url.host in HOSTED_API_HOSTS:
             raise MissingAPIKeyError(
                 "No API key: pass api_key=... or set TOGETHER_API_KEY "
@@ -156,8 +170,14 @@ class BaseClient:
         )
         self.default_headers = dict(default_headers or {})
         self.plugins: tuple[Plugin, ...] = tuple(plugins or ())
-        # User plugins wrap the whole call (retries included); logging sees each attempt.
-        self._chain: tuple[Plugin, ...] = (*self.plugins, RetryPlugin(), LoggingPlugin())
+        # User plugins wrap the whole call (retries included); logging sees each
+        # attempt. A user's own RetryPlugin or LoggingPlugin replaces the built-in one.
+        builtins = [
+            plugin
+            for plugin in (RetryPlugin(), LoggingPlugin())
+            if not any(isinstance(mine, type(plugin)) for mine in self.plugins)
+        ]
+        self._chain: tuple[Plugin, ...] = (*self.plugins, *builtins)
         self._urls: dict[str, httpx.URL] = {}
 
     @property

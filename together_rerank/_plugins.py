@@ -20,7 +20,7 @@ Only the drivers at the bottom of this module do I/O.
 from __future__ import annotations
 
 import time
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -89,7 +89,51 @@ def chain(plugins: Sequence[Plugin], request: httpx.Request, options: RequestOpt
 def _connection_error(exc: httpx.TransportError, request: httpx.Request) -> APIConnectionError:
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(request)
+    if isinstance(exc, httpx.LocalProtocolError):
+        # httpx's text quotes the offending header, which may hold a secret.
+        return APIConnectionError(request, "Request not sent: a header or the URL is malformed.")
     return APIConnectionError(request, f"Connection error: {type(exc).__name__}: {exc}")
+
+
+def _attempt_limit(request: httpx.Request) -> float | None:
+    limits = [
+        value for value in request.extensions.get("timeout", {}).values() if value is not None
+    ]
+    return max(limits) if limits else None
+
+
+class _DeadlineStream(httpx.SyncByteStream):
+    """A response body that raises `ReadTimeout` once the attempt's deadline has passed."""
+
+    def __init__(self, stream: httpx.SyncByteStream, deadline: float, request: httpx.Request):
+        self._stream = stream
+        self._deadline = deadline
+        self._request = request
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._stream:
+            if time.monotonic() > self._deadline:
+                raise httpx.ReadTimeout("the response outlasted the timeout", request=self._request)
+            yield chunk
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+def _send_sync(client: httpx.Client, request: httpx.Request) -> httpx.Response:
+    # httpx's timeouts bound each socket operation, not the attempt: a server
+    # dripping its body a byte at a time would never trip them.
+    limit = _attempt_limit(request)
+    if limit is None:
+        return client.send(request)
+    response = client.send(request, stream=True)
+    try:
+        assert isinstance(response.stream, httpx.SyncByteStream)
+        response.stream = _DeadlineStream(response.stream, time.monotonic() + limit, request)
+        response.read()
+    finally:
+        response.close()
+    return response
 
 
 def run_sync(client: httpx.Client, flow: Flow) -> httpx.Response:
@@ -102,7 +146,7 @@ def run_sync(client: httpx.Client, flow: Flow) -> httpx.Response:
                 step = flow.send(None)
                 continue
             try:
-                reply = client.send(step)
+                reply = _send_sync(client, step)
             except httpx.TransportError as exc:
                 step = flow.throw(_connection_error(exc, step))
             else:
@@ -124,9 +168,13 @@ async def run_async(client: httpx.AsyncClient, flow: Flow) -> httpx.Response:
                 step = flow.send(None)
                 continue
             try:
-                reply = await client.send(step)
+                # The same whole-attempt deadline as `_send_sync`.
+                with anyio.fail_after(_attempt_limit(step)):
+                    reply = await client.send(step)
             except httpx.TransportError as exc:
                 step = flow.throw(_connection_error(exc, step))
+            except TimeoutError:
+                step = flow.throw(APITimeoutError(step))
             else:
                 step = flow.send(reply)
     except StopIteration as stop:
