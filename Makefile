@@ -76,5 +76,10 @@ load: install
 bench: install
 	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 
+# Hold any server to the Together rerank contract: make contract URL=http://host:port
+contract: install
+	@test -n "$(URL)" || { echo "usage: make contract URL=http://host:port [CHECK_ARGS='--seed 1']" >&2; exit 2; }
+	$(BIN)/together-rerank check $(URL) $(CHECK_ARGS)
+
 clean:
 	rm -rf $(VENV) .generate-tmp .mypy_cache .pytest_cache .ruff_cache .hypothesis

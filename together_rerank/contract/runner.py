@@ -59,8 +59,8 @@ class _Failed(Exception):
     """Raised inside the Hypothesis test when an example violates the property."""
 
 
-class _OutOfTime(BaseException):
-    """Ends a shrinking run whose time budget is spent.
+class _BudgetSpent(BaseException):
+    """Ends a shrinking run whose budget (examples or time) is spent.
 
     A BaseException, like KeyboardInterrupt, so that Hypothesis lets it through
     instead of taking it for another failure to shrink.
@@ -160,7 +160,7 @@ def _shrink(
                 len(outcomes) - found[0][1] >= limits.shrink_checks
                 or clock() - found[0][0] > limits.shrink_seconds
             ):
-                raise _OutOfTime
+                raise _BudgetSpent
             try:
                 outcome = prop.check(example)
             except Violation as violation:
@@ -177,7 +177,7 @@ def _shrink(
         _hypothesis_run(prop.strategy, test, limits, shrink=True)()
     except (_Failed, Flaky):
         pass
-    except _OutOfTime:
+    except _BudgetSpent:
         return last[-1], False
     if not last:
         return None

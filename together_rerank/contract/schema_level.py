@@ -8,6 +8,7 @@ requests are both generated where the check applies to both.
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 from typing import Any, cast
@@ -22,7 +23,6 @@ from schemathesis.core.result import Err
 
 from .answers import Answer
 from .properties import Level, Outcome, Property, Violation, canonical_json
-from .report import shorten
 from .spec import schema_level_spec
 
 __all__ = ["SCHEMA_PROPERTIES", "schema_properties"]
@@ -180,12 +180,17 @@ def _describe_sent(case: Case[Any], request: Any) -> dict[str, Any]:
     """What went out on the wire: the body as sent (it may differ from the generated one)."""
     data = _describe_case(case)
     sent = getattr(request, "body", None)
-    if isinstance(sent, bytes | str):
-        text = sent.decode("utf-8", errors="replace") if isinstance(sent, bytes) else sent
+    if isinstance(sent, str):
+        sent = sent.encode()
+    if isinstance(sent, bytes):
+        data.pop("body", None)
         try:
-            data["body"] = json.loads(text)
+            data["body"] = json.loads(sent)
         except ValueError:
-            data["body"] = shorten(text)
+            try:
+                data["body_text"] = sent.decode("utf-8")
+            except UnicodeDecodeError:
+                data["body_base64"] = base64.b64encode(sent).decode("ascii")
     content_type = getattr(request, "headers", {}).get("Content-Type")
     if content_type:
         data["content_type"] = content_type

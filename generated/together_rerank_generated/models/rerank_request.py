@@ -14,7 +14,9 @@ T = TypeVar("T", bound="RerankRequest")
 @_attrs_define
 class RerankRequest:
     """A rerank request. Fields that this document does not name are passed
-    through to the server unchanged.
+    through to the server unchanged. `rank_fields` goes only with object
+    documents, and each field it names must occur in some document (a
+    rule JSON Schema cannot state; servers answer 400 otherwise).
 
         Example:
             {'model': 'Salesforce/Llama-Rank-V1', 'query': 'What is retrieval-augmented generation?', 'documents': ['The

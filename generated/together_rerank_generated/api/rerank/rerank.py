@@ -78,7 +78,9 @@ def sync_detailed(
 
     Args:
         body (RerankRequest): A rerank request. Fields that this document does not name are passed
-            through to the server unchanged.
+            through to the server unchanged. `rank_fields` goes only with object
+            documents, and each field it names must occur in some document (a
+            rule JSON Schema cannot state; servers answer 400 otherwise).
              Example: {'model': 'Salesforce/Llama-Rank-V1', 'query': 'What is retrieval-augmented
             generation?', 'documents': ['The weather forecast predicts rain tomorrow.', 'RAG combines
             retrieval with generation for more accurate LLM responses.'], 'top_n': 1}.
@@ -115,7 +117,9 @@ def sync(
 
     Args:
         body (RerankRequest): A rerank request. Fields that this document does not name are passed
-            through to the server unchanged.
+            through to the server unchanged. `rank_fields` goes only with object
+            documents, and each field it names must occur in some document (a
+            rule JSON Schema cannot state; servers answer 400 otherwise).
              Example: {'model': 'Salesforce/Llama-Rank-V1', 'query': 'What is retrieval-augmented
             generation?', 'documents': ['The weather forecast predicts rain tomorrow.', 'RAG combines
             retrieval with generation for more accurate LLM responses.'], 'top_n': 1}.
@@ -147,7 +151,9 @@ async def asyncio_detailed(
 
     Args:
         body (RerankRequest): A rerank request. Fields that this document does not name are passed
-            through to the server unchanged.
+            through to the server unchanged. `rank_fields` goes only with object
+            documents, and each field it names must occur in some document (a
+            rule JSON Schema cannot state; servers answer 400 otherwise).
              Example: {'model': 'Salesforce/Llama-Rank-V1', 'query': 'What is retrieval-augmented
             generation?', 'documents': ['The weather forecast predicts rain tomorrow.', 'RAG combines
             retrieval with generation for more accurate LLM responses.'], 'top_n': 1}.
@@ -182,7 +188,9 @@ async def asyncio(
 
     Args:
         body (RerankRequest): A rerank request. Fields that this document does not name are passed
-            through to the server unchanged.
+            through to the server unchanged. `rank_fields` goes only with object
+            documents, and each field it names must occur in some document (a
+            rule JSON Schema cannot state; servers answer 400 otherwise).
              Example: {'model': 'Salesforce/Llama-Rank-V1', 'query': 'What is retrieval-augmented
             generation?', 'documents': ['The weather forecast predicts rain tomorrow.', 'RAG combines
             retrieval with generation for more accurate LLM responses.'], 'top_n': 1}.
