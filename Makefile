@@ -74,6 +74,7 @@ load: install
 
 # The performance table (docs/performance.md); `make bench BENCH_ARGS=--quick` for a short run.
 bench: install
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[bench]'
 	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 
 # Hold any server to the Together rerank contract: make contract URL=http://host:port

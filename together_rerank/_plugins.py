@@ -20,7 +20,7 @@ Only the drivers at the bottom of this module do I/O.
 from __future__ import annotations
 
 import time
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import AsyncIterator, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -102,22 +102,48 @@ def _attempt_limit(request: httpx.Request) -> float | None:
     return max(limits) if limits else None
 
 
-class _DeadlineStream(httpx.SyncByteStream):
-    """A response body that raises `ReadTimeout` once the attempt's deadline has passed."""
+class _Deadline:
+    """The end of an attempt: reading a body past it raises `ReadTimeout`."""
 
-    def __init__(self, stream: httpx.SyncByteStream, deadline: float, request: httpx.Request):
+    def __init__(self, request: httpx.Request, limit: float) -> None:
+        self.request = request
+        self.at = time.monotonic() + limit
+
+    def check(self) -> None:
+        if time.monotonic() > self.at:
+            raise httpx.ReadTimeout("the response outlasted the timeout", request=self.request)
+
+
+class _DeadlineStream(httpx.SyncByteStream):
+    """A sync response body read under a `_Deadline`."""
+
+    def __init__(self, stream: httpx.SyncByteStream, deadline: _Deadline) -> None:
         self._stream = stream
         self._deadline = deadline
-        self._request = request
 
     def __iter__(self) -> Iterator[bytes]:
         for chunk in self._stream:
-            if time.monotonic() > self._deadline:
-                raise httpx.ReadTimeout("the response outlasted the timeout", request=self._request)
+            self._deadline.check()
             yield chunk
 
     def close(self) -> None:
         self._stream.close()
+
+
+class _AsyncDeadlineStream(httpx.AsyncByteStream):
+    """An async response body read under a `_Deadline`."""
+
+    def __init__(self, stream: httpx.AsyncByteStream, deadline: _Deadline) -> None:
+        self._stream = stream
+        self._deadline = deadline
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._stream:
+            self._deadline.check()
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
 
 
 def _send_sync(client: httpx.Client, request: httpx.Request) -> httpx.Response:
@@ -129,10 +155,26 @@ def _send_sync(client: httpx.Client, request: httpx.Request) -> httpx.Response:
     response = client.send(request, stream=True)
     try:
         assert isinstance(response.stream, httpx.SyncByteStream)
-        response.stream = _DeadlineStream(response.stream, time.monotonic() + limit, request)
+        response.stream = _DeadlineStream(response.stream, _Deadline(request, limit))
         response.read()
     finally:
         response.close()
+    return response
+
+
+async def _send_async(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+    # `_send_sync`, awaited. A deadline on the body (not a cancel scope around
+    # the whole send) costs nothing per request and works on any event loop.
+    limit = _attempt_limit(request)
+    if limit is None:
+        return await client.send(request)
+    response = await client.send(request, stream=True)
+    try:
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        response.stream = _AsyncDeadlineStream(response.stream, _Deadline(request, limit))
+        await response.aread()
+    finally:
+        await response.aclose()
     return response
 
 
@@ -168,13 +210,9 @@ async def run_async(client: httpx.AsyncClient, flow: Flow) -> httpx.Response:
                 step = flow.send(None)
                 continue
             try:
-                # The same whole-attempt deadline as `_send_sync`.
-                with anyio.fail_after(_attempt_limit(step)):
-                    reply = await client.send(step)
+                reply = await _send_async(client, step)
             except httpx.TransportError as exc:
                 step = flow.throw(_connection_error(exc, step))
-            except TimeoutError:
-                step = flow.throw(APITimeoutError(step))
             else:
                 step = flow.send(reply)
     except StopIteration as stop:

@@ -1,0 +1,39 @@
+"""`make demo`'s runner: the four examples against the embedded server give sensible rankings."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_demo_runs_every_example_with_sensible_rankings() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "run_all.py")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr
+    sections = dict(re.findall(r"=== (\S+)\n(.*?)(?=\n=== |\Z)", done.stdout, flags=re.S))
+    assert len(sections) == 4
+
+    # Example 1: the two retrieval-augmented-generation documents rank first.
+    indices = re.findall(r"Index: (\d+)", sections["01_string_documents.py"])
+    assert set(indices[:2]) == {"1", "3"}
+
+    # Example 2: the PyTorch document ranks first.
+    documents = re.findall(r"Document: (.*)", sections["02_structured_documents.py"])
+    assert "PyTorch Guide" in documents[0]
+
+    # Example 3: retrieval then rerank keeps attention documents on top.
+    reranked = re.findall(r"-> (.*)", sections["03_retrieve_then_rerank.py"])
+    assert len(reranked) == 2
+    assert all("attention" in line.lower() for line in reranked)
+
+    # Example 4 (async): the Adam optimizer document ranks first.
+    assert re.findall(r"Index: (\d+)", sections["04_async_rerank.py"])[0] == "2"
