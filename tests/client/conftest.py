@@ -1,10 +1,8 @@
-"""Fixtures of the facade tests: a hermetic environment, instant recorded sleeps, sync/async."""
+"""Fixtures of the facade tests: instant recorded sleeps, sync/async."""
 
 from __future__ import annotations
 
-import logging
 import time
-from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -14,20 +12,6 @@ import pytest
 import together_rerank._plugins as plugins_module
 
 from .helpers import Caller, MockAPI, SleepRecorder
-
-
-@pytest.fixture(autouse=True)
-def hermetic_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No TOGETHER_* variable of the developer's shell leaks in; the SDK logger starts clean."""
-    for name in ("TOGETHER_API_KEY", "TOGETHER_BASE_URL", "TOGETHER_LOG"):
-        monkeypatch.delenv(name, raising=False)
-    logger = logging.getLogger("together_rerank")
-    saved = (logger.level, list(logger.handlers))
-    logger.handlers.clear()
-    logger.setLevel(logging.NOTSET)
-    yield
-    logger.handlers[:] = saved[1]
-    logger.setLevel(saved[0])
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,6 @@ import pytest
 from together_rerank.server import LocalServer
 
 from .broken import BREAKAGES, BrokenServer
-from .servers import AppServer
 
 
 @pytest.fixture(autouse=True)
@@ -26,6 +25,6 @@ def local_server() -> Iterator[LocalServer]:
         yield server
 
 
-def broken_server(name: str) -> AppServer:
+def broken_server(name: str) -> LocalServer:
     """The local server with one promise broken (see `broken.BREAKAGES`); a context manager."""
-    return AppServer(BrokenServer(BREAKAGES[name]))
+    return LocalServer(app=BrokenServer(BREAKAGES[name]))

@@ -10,10 +10,9 @@ from hypothesis import strategies as st
 
 from together_rerank.contract import Level, PropertyResult, Report, Status, run_check
 from together_rerank.contract.report import pretty_json
-from together_rerank.server import ServerConfig, create_app
+from together_rerank.server import LocalServer, ServerConfig, create_app
 
 from .broken import BREAKAGES, BrokenServer
-from .servers import AppServer
 
 
 def result(name: str, status: Status, **fields: Any) -> PropertyResult:
@@ -110,7 +109,7 @@ def test_the_api_key_never_appears_in_a_report() -> None:
     key = "sk-contract-SECRET-77"
     inner = create_app(ServerConfig(api_key=key))
     breakage = BREAKAGES["500_when_top_n_exceeds_documents"]
-    with AppServer(BrokenServer(breakage, inner)) as server:
+    with LocalServer(app=BrokenServer(breakage, inner)) as server:
         report = run_check(
             server.root_url,
             api_key=key,

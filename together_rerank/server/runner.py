@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Any, Self
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from together_rerank.server.app import create_app
 from together_rerank.server.config import ServerConfig
@@ -44,7 +45,8 @@ class LocalServer:
 
     Use as a context manager; the port is picked by the OS when the socket is
     bound, before uvicorn starts, so there is no window for another process to
-    take it.
+    take it. `app=` serves another ASGI app instead (a wrapped or broken
+    server, in contract tests).
     """
 
     def __init__(
@@ -54,8 +56,10 @@ class LocalServer:
         host: str = "127.0.0.1",
         port: int = 0,
         startup_timeout: float = 10.0,
+        app: ASGIApp | None = None,
     ) -> None:
         self.config = config or ServerConfig()
+        self.app = app
         self.host = host
         self._requested_port = port
         self._startup_timeout = startup_timeout
@@ -87,7 +91,7 @@ class LocalServer:
             raise RuntimeError("LocalServer is already running")
         sock = _bind(self.host, self._requested_port)
         uv_config = uvicorn.Config(
-            create_app(self.config),
+            self.app or create_app(self.config),
             log_config=None,  # leave the host application's logging alone
             log_level="warning",
             access_log=False,
