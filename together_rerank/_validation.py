@@ -22,11 +22,16 @@ if TYPE_CHECKING:
     from .types import EmbeddingsResponse, RerankResponse
 
 __all__ = [
+    "are_plain_json_objects",
     "check_embeddings_args",
     "check_embeddings_response",
     "check_json_value",
+    "check_model",
     "check_rerank_args",
     "check_rerank_response",
+    "check_text",
+    "find_invalid_json",
+    "is_plain_json",
 ]
 
 # Deeper than this is almost surely a bug, and it is where servers' JSON
