@@ -182,32 +182,30 @@ def _check_documents(documents: object) -> None:
     if not documents:
         raise InvalidArgumentError("documents", "must not be empty")
     first = documents[0]
+    kind: type
     if isinstance(first, str):
         # Lone surrogates in the texts are left to the encoder (see `find_invalid_json`).
         if set(map(type, documents)) == _STR:
             return
-        for i, doc in enumerate(documents):
-            if not isinstance(doc, str):
-                raise InvalidArgumentTypeError(
-                    f"documents[{i}]",
-                    f"is {_type_name(doc)}, but documents[0] is a string; "
-                    "documents must be all strings or all dicts",
-                )
+        kind, kind_name = str, "a string"
     elif isinstance(first, Mapping):
         if are_plain_json_objects(documents):
             return
-        for i, doc in enumerate(documents):
-            if not isinstance(doc, Mapping):
-                raise InvalidArgumentTypeError(
-                    f"documents[{i}]",
-                    f"is {_type_name(doc)}, but documents[0] is a dict; "
-                    "documents must be all strings or all dicts",
-                )
-            check_json_value(f"documents[{i}]", doc, depth=1)
+        kind, kind_name = Mapping, "a dict"
     else:
         raise InvalidArgumentTypeError(
             "documents[0]", f"must be a string or a dict, not {_type_name(first)}"
         )
+    # The fast checks failed: find the first culprit, to name it.
+    for i, doc in enumerate(documents):
+        if not isinstance(doc, kind):
+            raise InvalidArgumentTypeError(
+                f"documents[{i}]",
+                f"is {_type_name(doc)}, but documents[0] is {kind_name}; "
+                "documents must be all strings or all dicts",
+            )
+        if kind is Mapping:
+            check_json_value(f"documents[{i}]", doc, depth=1)
 
 
 def _check_rank_fields(rank_fields: object, documents: Sequence[object]) -> None:
