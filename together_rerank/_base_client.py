@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar
 
 import httpx
 import pydantic_core
@@ -133,6 +133,17 @@ def _encode(body: dict[str, Any]) -> bytes:
         raise
 
 
+class ClientSettings(TypedDict):
+    """The settings `with_options` copies, as keyword arguments of the client classes."""
+
+    api_key: str | None
+    base_url: str | httpx.URL | None
+    timeout: Timeout | None
+    max_retries: int | None
+    default_headers: Mapping[str, str] | None
+    plugins: Sequence[Plugin] | None
+
+
 class BaseClient:
     """Settings and request building common to the sync and async clients."""
 
@@ -179,6 +190,26 @@ class BaseClient:
         ]
         self._chain: tuple[Plugin, ...] = (*self.plugins, *builtins)
         self._urls: dict[str, httpx.URL] = {}
+
+    def _settings_with(
+        self,
+        *,
+        api_key: str | None,
+        base_url: str | httpx.URL | None,
+        timeout: Timeout | None,
+        max_retries: int | None,
+        default_headers: Mapping[str, str] | None,
+        plugins: Sequence[Plugin] | None,
+    ) -> ClientSettings:
+        """This client's settings with the given ones in their place (for `with_options`)."""
+        return {
+            "api_key": api_key if api_key is not None else self.api_key,
+            "base_url": base_url if base_url is not None else self.base_url,
+            "timeout": timeout if timeout is not None else self.timeout,
+            "max_retries": max_retries if max_retries is not None else self.max_retries,
+            "default_headers": {**self.default_headers, **(default_headers or {})},
+            "plugins": plugins if plugins is not None else self.plugins,
+        }
 
     @property
     def api_key(self) -> str | None:

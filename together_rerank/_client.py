@@ -60,15 +60,15 @@ class Together(SyncAPIClient):
         plugins: Sequence[Plugin] | None = None,
     ) -> Together:
         """A copy with some settings changed; it shares this client's connection pool."""
-        return Together(
-            api_key=api_key if api_key is not None else self.api_key,
-            base_url=base_url if base_url is not None else self.base_url,
-            timeout=timeout if timeout is not None else self.timeout,
-            max_retries=max_retries if max_retries is not None else self.max_retries,
-            default_headers={**self.default_headers, **(default_headers or {})},
-            http_client=self._http,
-            plugins=plugins if plugins is not None else self.plugins,
+        settings = self._settings_with(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+            plugins=plugins,
         )
+        return Together(**settings, http_client=self._http)
 
     def close(self) -> None:
         """Close the connection pool, unless it was supplied by the caller or shared."""
@@ -129,15 +129,15 @@ class AsyncTogether(AsyncAPIClient):
         plugins: Sequence[Plugin] | None = None,
     ) -> AsyncTogether:
         """A copy with some settings changed; it shares this client's connection pool."""
-        return AsyncTogether(
-            api_key=api_key if api_key is not None else self.api_key,
-            base_url=base_url if base_url is not None else self.base_url,
-            timeout=timeout if timeout is not None else self.timeout,
-            max_retries=max_retries if max_retries is not None else self.max_retries,
-            default_headers={**self.default_headers, **(default_headers or {})},
-            http_client=self._http,
-            plugins=plugins if plugins is not None else self.plugins,
+        settings = self._settings_with(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+            plugins=plugins,
         )
+        return AsyncTogether(**settings, http_client=self._http)
 
     async def close(self) -> None:
         """Close the connection pool, unless it was supplied by the caller or shared."""
