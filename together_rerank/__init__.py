@@ -28,11 +28,11 @@ from ._exceptions import (
     TogetherError,
     UnprocessableEntityError,
 )
-from ._logging import LoggingPlugin
 from ._plugins import Flow, Plugin, RequestOptions, Sleep
 from ._response import RawResponse
-from ._retries import RetryPlugin, RetryPolicy
 from ._version import __version__
+from .plugins.log import LoggingPlugin
+from .plugins.retry import RetryPlugin, RetryPolicy
 
 if TYPE_CHECKING:
     from .types import (

@@ -22,12 +22,12 @@ from ._exceptions import (
     MissingAPIKeyError,
     make_status_error,
 )
-from ._logging import LoggingPlugin, setup_logging
 from ._plugins import Plugin, RequestOptions, chain, run_async, run_sync
 from ._response import RawResponse
-from ._retries import RetryPlugin
 from ._validation import find_invalid_json
 from ._version import __version__
+from .plugins.log import LoggingPlugin, setup_logging
+from .plugins.retry import RetryPlugin
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "APICall", "BaseClient"]
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from together_rerank.server.embedding import DIMENSIONS, embed
+from together_rerank.server.engines.hashed_ngrams import DIMENSIONS, embed
 
 from .support import EMBEDDING_MODEL, assert_conforms
 
@@ -53,7 +53,7 @@ def test_vectors_do_not_depend_on_python_hash_seed() -> None:
     # A stable hash, not the per-process salted hash(): another process with
     # another seed must produce the very same vector.
     code = (
-        "import json; from together_rerank.server.embedding import embed; "
+        "import json; from together_rerank.server.engines.hashed_ngrams import embed; "
         "print(json.dumps(embed('Attention is all you need')))"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}

@@ -13,7 +13,8 @@ import pytest
 from starlette.applications import Starlette
 from starlette.types import Message
 
-from together_rerank.server import ENGINE_HEADER, ServerConfig, create_app, scoring
+from together_rerank.server import ENGINE_HEADER, ServerConfig, create_app
+from together_rerank.server.engines import bm25
 
 from .support import EMBEDDING_MODEL, asgi_client, assert_conforms, assert_error, dumps, rerank_body
 
@@ -207,7 +208,7 @@ async def test_internal_bug_is_a_spec_shaped_500_and_logged(
     def broken(*args: object, **kwargs: object) -> object:
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(scoring, "rank", broken)
+    monkeypatch.setattr(bm25, "rank", broken)
     with caplog.at_level(logging.ERROR, logger="together_rerank.server"):
         response = await client.post("/v1/rerank", json=rerank_body())
     error = assert_error(response, 500, code="internal_error", error_type="server_error")
@@ -233,7 +234,7 @@ async def test_scoring_a_big_request_does_not_block_a_small_one(
     request finished. If scoring ran on the event loop, the small request could
     not be served and the wait would time out: no timing assertion needed.
     """
-    real_rank = scoring.rank
+    real_rank = bm25.rank
     loop_thread = threading.get_ident()
     scoring_threads: list[int] = []
     big_entered = threading.Event()
@@ -247,7 +248,7 @@ async def test_scoring_a_big_request_does_not_block_a_small_one(
             big_saw_small_done.append(small_done.wait(timeout=10))
         return real_rank(query, texts, top_n)
 
-    monkeypatch.setattr(scoring, "rank", instrumented_rank)
+    monkeypatch.setattr(bm25, "rank", instrumented_rank)
 
     async def small_after_big_started() -> httpx.Response:
         for _ in range(1000):

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from together_rerank.server import create_app
-from together_rerank.server.scoring import rank, relevance_scores
+from together_rerank.server.engines.bm25 import rank, relevance_scores
 from together_rerank.server.text import STOPWORDS, count_usage_tokens, stem, terms
 
 from .support import (

@@ -1,6 +1,6 @@
 """Which model names the server answers to, and which local engine serves each.
 
-Two engines exist, both lexical and weight-free (see `scoring` and `embedding`):
+Two engines exist, both lexical and weight-free (see `engines.bm25` and `engines.hashed_ngrams`):
 
 * ``bm25`` ranks documents for ``POST /rerank``;
 * ``hashed-ngrams`` embeds text for ``POST /embeddings``.

@@ -11,9 +11,9 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from together_rerank.server import embedding, scoring
 from together_rerank.server.config import ServerConfig
 from together_rerank.server.documents import ranked_text, returned_text
+from together_rerank.server.engines import bm25, hashed_ngrams
 from together_rerank.server.errors import APIError, json_bytes
 from together_rerank.server.models import ModelRegistry
 from together_rerank.server.text import count_usage_tokens
@@ -49,7 +49,7 @@ def rerank(config: ServerConfig, registry: ModelRegistry, body: bytes) -> Reply:
     try:
         params = validate_rerank(obj, max_documents=config.max_documents)
         texts = [ranked_text(doc, params.rank_fields) for doc in params.documents]
-        ranked = scoring.rank(params.query, texts, params.top_n)
+        ranked = bm25.rank(params.query, texts, params.top_n)
         results: list[dict[str, Any]] = []
         for item in ranked:
             result: dict[str, Any] = {"index": item.index, "relevance_score": item.relevance_score}
@@ -91,7 +91,7 @@ def embeddings(config: ServerConfig, registry: ModelRegistry, body: bytes) -> Re
         raise
     data = [
         {"object": "embedding", "embedding": vector, "index": i}
-        for i, vector in enumerate(embedding.embed_many(params.inputs))
+        for i, vector in enumerate(hashed_ngrams.embed_many(params.inputs))
     ]
     tokens = sum(count_usage_tokens(text) for text in params.inputs)
     payload = {"object": "list", "model": model.name, "data": data, "usage": _usage(tokens)}

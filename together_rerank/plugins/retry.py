@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from ._exceptions import APIConnectionError
-from ._plugins import Flow, RequestOptions, Sleep
+from .._exceptions import APIConnectionError
+from .._plugins import Flow, RequestOptions, Sleep
 
 __all__ = ["RetryPlugin", "RetryPolicy"]
 

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.client.helpers import API_KEY, DOCS, MODEL, RERANK_URL, Caller, MockAPI, error, ok_body
 from together_rerank import (
     APIConnectionError,
     APIError,
@@ -21,8 +22,6 @@ from together_rerank import (
     InvalidArgumentError,
     Together,
 )
-
-from .helpers import API_KEY, DOCS, MODEL, RERANK_URL, Caller, MockAPI, error, ok_body
 
 LOGGER = "together_rerank"
 

@@ -8,6 +8,7 @@ import time
 import httpx
 import pytest
 
+from tests.client.helpers import DOCS, MODEL, Caller, MockAPI, SleepRecorder, error
 from together_rerank import (
     APIConnectionError,
     APIStatusError,
@@ -15,8 +16,6 @@ from together_rerank import (
     BadRequestError,
     RetryPolicy,
 )
-
-from .helpers import DOCS, MODEL, Caller, MockAPI, SleepRecorder, error
 
 
 def _backoff(retry: int) -> tuple[float, float]:

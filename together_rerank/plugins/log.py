@@ -8,8 +8,8 @@ import time
 
 import httpx
 
-from ._exceptions import APIConnectionError
-from ._plugins import Flow, RequestOptions
+from .._exceptions import APIConnectionError
+from .._plugins import Flow, RequestOptions
 
 __all__ = ["LoggingPlugin", "logger", "setup_logging"]
 
