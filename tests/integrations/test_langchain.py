@@ -21,7 +21,7 @@ from together_rerank import (
     NotFoundError,
     Together,
 )
-from together_rerank.integrations.langchain import TogetherRerank
+from together_rerank.integrations.langchain import RerankInput, TogetherRerank
 
 from .conftest import Counter, Served
 
@@ -323,3 +323,31 @@ def test_bad_settings_are_refused_at_construction_naming_the_field(
 ) -> None:
     with pytest.raises(ValidationError, match=field):
         TogetherRerank(**arguments)  # type: ignore[arg-type]
+
+
+def test_a_ranked_metadata_value_that_is_not_json_is_refused_naming_it(
+    served: Served, client: Together
+) -> None:
+    documents = [Document("text", metadata={"when": object()})]
+    reranker = TogetherRerank(rank_fields=["when"], client=client)
+
+    with pytest.raises(InvalidArgumentError, match=r"documents\[0\]\['when'\]"):
+        reranker.compress_documents(documents, QUERY)
+    assert served.rerank_bodies == []
+
+
+async def test_runnable_batch_sends_one_request_per_input(
+    served: Served, client: Together, async_client: AsyncTogether
+) -> None:
+    reranker = TogetherRerank(top_n=1, client=client, async_client=async_client)
+    inputs: list[RerankInput] = [
+        {"query": "attention", "documents": CORPUS},
+        {"query": "bread yeast", "documents": CORPUS},
+    ]
+
+    sync = reranker.batch(inputs)
+    async_ = await reranker.abatch(inputs)
+
+    assert [[d.id for d in docs] for docs in sync] == [["transformers"], ["baking"]]
+    assert [[d.id for d in docs] for docs in async_] == [["transformers"], ["baking"]]
+    assert len(served.rerank_bodies) == 4
