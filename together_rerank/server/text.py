@@ -6,7 +6,7 @@ function, `terms`:
 1. `normalize`: Unicode NFKC, case folding (`str.casefold`, a stronger
    lowercase: "Straße" -> "strasse"), then NFKC again, so that the same word
    typed differently matches: a precomposed "café" and "cafe" + U+0301,
-   fullwidth "Ｔｏｋｙｏ" and "tokyo", "ﬁle" and "file". Case folding turns
+   fullwidth "Tokyo" (U+FF34 U+FF4F ...) and "tokyo", "ﬁle" and "file". Case folding turns
    "İ" (capital I with dot) into "i" + U+0307, which has no composed form; that
    pair becomes a plain "i", so "İstanbul" matches "istanbul".
 2. Words are maximal runs of Unicode letters and digits (`[^\\W_]+`), plus the
