@@ -18,6 +18,7 @@ from together_rerank.server.errors import APIError, json_bytes
 from together_rerank.server.models import ModelRegistry
 from together_rerank.server.text import count_usage_tokens
 from together_rerank.server.validation import (
+    check_rerank_work,
     parse_body,
     require_model,
     validate_embeddings,
@@ -42,12 +43,24 @@ def _response_id(body: bytes) -> str:
     return "rerank-" + hashlib.blake2b(body, digest_size=12).hexdigest()
 
 
+def _check_work(config: ServerConfig, query: str, documents: int) -> None:
+    # Before any engine runs: the limits hold whichever engine serves the model.
+    check_rerank_work(
+        query,
+        documents,
+        max_query_chars=config.max_query_chars,
+        max_query_words=config.max_query_words,
+        max_work=config.max_work,
+    )
+
+
 def rerank(config: ServerConfig, registry: ModelRegistry, body: bytes) -> Reply:
     """Answer a ``POST /rerank`` body with a ``RerankResponse``."""
     obj = parse_body(body)
     model = registry.resolve(require_model(obj), "rerank")
     try:
         params = validate_rerank(obj, max_documents=config.max_documents)
+        _check_work(config, params.query, len(params.documents))
         texts = [ranked_text(doc, params.rank_fields) for doc in params.documents]
         ranked = bm25.rank(params.query, texts, params.top_n)
         results: list[dict[str, Any]] = []

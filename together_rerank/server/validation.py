@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from together_rerank.server.errors import APIError, echo
+from together_rerank.server.text import words
 
 _MEDIA_TYPE = "application/json"
 _UTF8 = {"utf-8", "utf8"}
@@ -320,3 +321,39 @@ def validate_embeddings(obj: dict[str, Any], *, max_inputs: int) -> EmbeddingsPa
         if not isinstance(item, str):
             raise _invalid(f"input[{i}]", "must be a string", got=item)
     return EmbeddingsParams(model, value)
+
+
+def check_rerank_work(
+    query: str, documents: int, *, max_query_chars: int, max_query_words: int, max_work: int
+) -> None:
+    """Refuse a rerank whose cost (query words x documents) is beyond the server's limits.
+
+    Scoring costs about one step per query word per document in every engine,
+    so this runs before any engine does; the character limit is checked first
+    so that counting words is itself cheap.
+    """
+    if len(query) > max_query_chars:
+        raise APIError(
+            400,
+            f"query: at most {max_query_chars} characters are accepted, got {len(query)}",
+            param="query",
+            code="query_too_long",
+        )
+    query_words = len(words(query))
+    if query_words > max_query_words:
+        raise APIError(
+            400,
+            f"query: at most {max_query_words} words are accepted, got {query_words}",
+            param="query",
+            code="query_too_long",
+        )
+    work = max(query_words, 1) * documents
+    if work > max_work:
+        raise APIError(
+            400,
+            f"documents: {query_words} query words x {documents} documents = {work:,} is over "
+            f"this server's limit of {max_work:,} per request; send fewer documents per "
+            "request or a shorter query",
+            param="documents",
+            code="too_much_work",
+        )
