@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+import anyio
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -109,6 +110,20 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
+async def _read_body_in_time(request: Request, limit: int, seconds: float) -> bytes:
+    # A client that stops halfway would otherwise hold its connection and socket forever.
+    try:
+        with anyio.fail_after(seconds):
+            return await _read_body(request, limit)
+    except TimeoutError:
+        raise APIError(
+            408,
+            f"the request body did not arrive within {seconds:g} seconds",
+            code="request_timeout",
+            headers={"Connection": "close"},
+        ) from None
+
+
 def _too_large(limit: int) -> APIError:
     return APIError(
         413, f"request body is larger than the {limit}-byte limit", code="request_too_large"
@@ -128,7 +143,7 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         async def endpoint(request: Request) -> Response:
             authorize(request)
             check_content_type(request.headers.get("content-type"))
-            body = await _read_body(request, cfg.max_body_bytes)
+            body = await _read_body_in_time(request, cfg.max_body_bytes, cfg.body_timeout)
             reply = await run_in_threadpool(work, cfg, registry, body)
             return raw_json_response(reply.body, engine=reply.engine)
 
