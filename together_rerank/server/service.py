@@ -8,6 +8,7 @@ stays free for other requests.
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,9 +112,31 @@ def embeddings(config: ServerConfig, registry: ModelRegistry, body: bytes) -> Re
     return Reply(json_bytes(payload), model.engine)
 
 
-def list_models(registry: ModelRegistry) -> list[dict[str, str]]:
-    """Describe every served model, as ``GET /models`` lists them."""
+# Together's model objects carry these prices; a local engine costs nothing.
+_FREE = {"input": 0.0, "output": 0.0, "hourly": 0.0, "base": 0.0, "finetune": 0.0}
+_STARTED = int(time.time())
+
+
+def list_models(registry: ModelRegistry) -> list[dict[str, Any]]:
+    """Describe every served model, as ``GET /models`` lists them.
+
+    Each entry has the fields of Together's own model objects (its v1 SDK's
+    ``ModelObject`` requires ``pricing``), plus ``engine``, so that a local
+    alias is never mistaken for the hosted model it is named after.
+    """
     return [
-        {"id": m.name, "object": "model", "type": m.kind, "engine": m.engine}
+        {
+            "id": m.name,
+            "object": "model",
+            "created": _STARTED,
+            "type": m.kind,
+            "display_name": f"{m.name} (local {m.engine})",
+            "organization": "together-rerank (local server)",
+            "link": None,
+            "license": None,
+            "context_length": None,
+            "pricing": dict(_FREE),
+            "engine": m.engine,
+        }
         for m in registry.models
     ]
