@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -102,3 +104,47 @@ def test_limits_must_be_positive(field: str) -> None:
 def test_timeouts_must_be_positive_and_finite(field: str, value: float) -> None:
     with pytest.raises(ValueError, match=field):
         ServerConfig(**_settings(field, value))
+
+
+async def test_heavy_requests_take_turns_while_small_ones_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from together_rerank.server.engines import bm25
+
+    real_rank = bm25.rank
+    release = threading.Event()
+    lock = threading.Lock()
+    running = {"now": 0, "most": 0}
+
+    def rank(query: str, texts: Any, top_n: int | None = None) -> Any:
+        if len(texts) < 50:
+            return real_rank(query, texts, top_n)
+        with lock:
+            running["now"] += 1
+            running["most"] = max(running["most"], running["now"])
+        release.wait(30)
+        with lock:
+            running["now"] -= 1
+        return real_rank(query, texts, top_n)
+
+    monkeypatch.setattr(bm25, "rank", rank)
+    config = ServerConfig(heavy_body_bytes=1_000, heavy_concurrency=1)
+    heavy = rerank_body(query="w1", documents=["w1 d"] * 500)
+    async with asgi_client(create_app(config)) as client, anyio.create_task_group() as tasks:
+        statuses: list[int] = []
+
+        async def send_heavy() -> None:
+            statuses.append((await client.post("/v1/rerank", json=heavy)).status_code)
+
+        for _ in range(3):
+            tasks.start_soon(send_heavy)
+        try:
+            await anyio.sleep(0.2)
+            # The heavy ones are all stuck in the engine or waiting their turn; a small one passes.
+            small = await client.post("/v1/rerank", json=rerank_body(top_n=1))
+            assert small.status_code == 200
+            assert statuses == []
+        finally:
+            release.set()
+    assert statuses == [200, 200, 200]
+    assert running["most"] == 1

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import anyio
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -134,6 +135,7 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
     """Build the local Together-compatible rerank/embeddings server as an ASGI app."""
     cfg = config or ServerConfig()
     registry = ModelRegistry(cfg.models)
+    heavy = anyio.CapacityLimiter(cfg.heavy_concurrency)
 
     def authorize(request: Request) -> None:
         if cfg.api_key is not None:
@@ -144,7 +146,11 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
             authorize(request)
             check_content_type(request.headers.get("content-type"))
             body = await _read_body_in_time(request, cfg.max_body_bytes, cfg.body_timeout)
-            reply = await run_in_threadpool(work, cfg, registry, body)
+            if len(body) > cfg.heavy_body_bytes:
+                # Large requests take turns, so that small ones keep the rest of the CPU.
+                reply = await anyio.to_thread.run_sync(work, cfg, registry, body, limiter=heavy)
+            else:
+                reply = await run_in_threadpool(work, cfg, registry, body)
             return raw_json_response(reply.body, engine=reply.engine)
 
         return endpoint

@@ -19,6 +19,8 @@ DEFAULT_MAX_INPUTS = 10_000
 DEFAULT_MAX_QUERY_CHARS = 20_000
 DEFAULT_MAX_QUERY_WORDS = 2_000
 DEFAULT_MAX_WORK = 2_000_000
+DEFAULT_HEAVY_BODY_BYTES = 64 * 1024
+DEFAULT_HEAVY_CONCURRENCY = 1
 DEFAULT_HEADER_TIMEOUT = 10.0
 DEFAULT_BODY_TIMEOUT = 30.0
 DEFAULT_KEEP_ALIVE_TIMEOUT = 5
@@ -30,6 +32,8 @@ _INTEGER_LIMITS = (
     "max_query_words",
     "max_work",
     "keep_alive_timeout",
+    "heavy_body_bytes",
+    "heavy_concurrency",
 )
 
 
@@ -53,6 +57,10 @@ class ServerConfig:
     """Most words (`text.words`) in a rerank ``query`` (400 beyond, ``param: query``)."""
     max_work: int = DEFAULT_MAX_WORK
     """Most query words x documents in one rerank request (400 beyond, ``param: documents``)."""
+    heavy_body_bytes: int = DEFAULT_HEAVY_BODY_BYTES
+    """Bodies larger than this are heavy: `heavy_concurrency` of them are computed at a time."""
+    heavy_concurrency: int = DEFAULT_HEAVY_CONCURRENCY
+    """How many heavy requests are computed at a time (the others wait their turn)."""
     header_timeout: float = DEFAULT_HEADER_TIMEOUT
     """Seconds a connection may take to send a request's headers (then it is closed)."""
     body_timeout: float = DEFAULT_BODY_TIMEOUT
