@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -139,3 +141,50 @@ def test_many_half_sent_requests_are_all_dropped_and_the_server_keeps_serving(
     while _open_fds() > before + 5 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _open_fds() <= before + 5
+
+
+def test_requests_cancelled_at_shutdown_get_a_json_503(monkeypatch: pytest.MonkeyPatch) -> None:
+    from together_rerank.server.engines import bm25
+
+    real_rank = bm25.rank
+    entered, release = threading.Event(), threading.Event()
+
+    def rank(query: str, texts: Any, top_n: int | None = None) -> Any:
+        if len(texts) >= 50:
+            entered.set()
+            release.wait(60)
+        return real_rank(query, texts, top_n)
+
+    monkeypatch.setattr(bm25, "rank", rank)
+    body = json.dumps(rerank_body(documents=["retrieval"] * 100))
+    request = (
+        "POST /v1/rerank HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n{body}"
+    ).encode()
+    server = LocalServer(ServerConfig(heavy_body_bytes=1_000, heavy_concurrency=1))
+    server.start()
+    stopping = threading.Thread(target=server.stop)
+    try:
+        computing = socket.create_connection((server.host, server.port), timeout=60)
+        computing.sendall(request)
+        assert entered.wait(30)
+        queued = socket.create_connection((server.host, server.port), timeout=60)
+        queued.sendall(request)  # waits for its turn behind the computing one
+        time.sleep(0.5)
+        stopping.start()
+        queued_answer = _read_until_closed(queued)  # cancelled when the grace time is over
+    finally:
+        release.set()
+        if stopping.is_alive():
+            stopping.join(60)
+        server.stop()
+    computing_answer = _read_until_closed(computing)
+    computing.close()
+    queued.close()
+    head, _, payload = queued_answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 503 "), queued_answer[:300]
+    assert b"content-type: application/json" in head.lower()
+    assert json.loads(payload)["error"]["code"] == "shutting_down"
+    # The computing request could not be interrupted (a worker thread); it ends in JSON too.
+    assert computing_answer.split(b" ", 2)[1] in (b"200", b"503")
+    assert b"content-type: application/json" in computing_answer.lower()

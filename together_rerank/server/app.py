@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -22,6 +23,7 @@ from together_rerank.server.config import ServerConfig
 from together_rerank.server.errors import (
     ENGINE_HEADER,
     SERVER_ENGINE,
+    SERVER_ERROR,
     APIError,
     json_response,
     raw_json_response,
@@ -62,6 +64,19 @@ class _Guard:
 
         try:
             await self.app(scope, receive, send_with_header)
+        except asyncio.CancelledError:
+            # uvicorn cancels requests still running when shutdown's grace time is
+            # over; it would answer them with a text/plain 500 and log a traceback.
+            if started:
+                raise
+            error = APIError(
+                503,
+                "the server is shutting down",
+                code="shutting_down",
+                error_type=SERVER_ERROR,
+                headers={"Connection": "close"},
+            )
+            await error.response()(scope, receive, send_with_header)
         except Exception:
             # Log the traceback here, never in the response.
             logger.exception("internal error serving %s %s", scope.get("method"), scope.get("path"))
