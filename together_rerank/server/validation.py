@@ -12,7 +12,8 @@ media-type check (415). Decisions the spec leaves open:
 * Unknown top-level fields are ignored, for forward compatibility.
 * Beyond the schema: ``rank_fields`` with string documents, and a
   ``rank_fields`` entry that no document has, are rejected; so are more than
-  the configured number of documents or inputs.
+  the configured number of documents or inputs, and (`check_rerank_work`) a
+  query too long or too costly to score against that many documents.
 * The body must be UTF-8 JSON (a leading byte-order mark is tolerated).
   ``NaN``/``Infinity`` literals, numbers that overflow a double, integers over
   4,300 digits, unpaired UTF-16 surrogate escapes (``"\\ud800"``, which could
