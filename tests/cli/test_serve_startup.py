@@ -5,15 +5,11 @@ from __future__ import annotations
 import json
 import signal
 import socket
-import subprocess
-import sys
 import time
-
-import httpx
 
 from together_rerank.cli._common import EXIT_NO_KEY, EXIT_SERVER_START
 
-from .test_cli import run_cli
+from .test_cli import run_cli, start_serve
 
 SHUTDOWN_BOUND = 15.0  # LocalServer's grace (5 s) plus start-up slack on a loaded machine
 
@@ -40,30 +36,9 @@ def test_an_unresolvable_host_exits_with_its_own_code_and_one_line() -> None:
     assert lines[0].startswith("together-rerank: error: cannot listen on no-such-host.invalid:0")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def test_ctrl_c_stops_serve_promptly_with_a_half_sent_request_connected() -> None:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "together_rerank.cli", "serve", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc, port = start_serve()
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.1)
         body = json.dumps({"model": "Salesforce/Llama-Rank-V1", "query": "q", "documents": ["d"]})
         slow = socket.create_connection(("127.0.0.1", port))
         slow.sendall(

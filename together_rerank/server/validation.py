@@ -114,6 +114,12 @@ def _invalid(
     return APIError(400, f"{param}: {message}{suffix}", param=param, code=code)
 
 
+def _over_limit(param: str, limit: int, unit: str, got: int, code: str) -> APIError:
+    return APIError(
+        400, f"{param}: at most {limit} {unit} are accepted, got {got}", param=param, code=code
+    )
+
+
 def _missing(param: str) -> APIError:
     return APIError(400, f"{param}: is required", param=param, code="missing_required_field")
 
@@ -232,12 +238,7 @@ def _documents(value: Any, max_documents: int) -> list[str] | list[dict[str, Any
     if not value:
         raise _invalid("documents", "must contain at least one document", code="invalid_value")
     if len(value) > max_documents:
-        raise APIError(
-            400,
-            f"documents: at most {max_documents} documents are accepted, got {len(value)}",
-            param="documents",
-            code="too_many_documents",
-        )
+        raise _over_limit("documents", max_documents, "documents", len(value), "too_many_documents")
     first = value[0]
     if not isinstance(first, str | dict):
         raise _invalid("documents[0]", "must be a string or an object", got=first)
@@ -334,20 +335,10 @@ def check_rerank_work(
     so that counting words is itself cheap.
     """
     if len(query) > max_query_chars:
-        raise APIError(
-            400,
-            f"query: at most {max_query_chars} characters are accepted, got {len(query)}",
-            param="query",
-            code="query_too_long",
-        )
+        raise _over_limit("query", max_query_chars, "characters", len(query), "query_too_long")
     query_words = len(words(query))
     if query_words > max_query_words:
-        raise APIError(
-            400,
-            f"query: at most {max_query_words} words are accepted, got {query_words}",
-            param="query",
-            code="query_too_long",
-        )
+        raise _over_limit("query", max_query_words, "words", query_words, "query_too_long")
     work = max(query_words, 1) * documents
     if work > max_work:
         raise APIError(
