@@ -7,6 +7,7 @@ differ only in the line that drives the plugin chain.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -102,11 +103,33 @@ def _check_max_retries(max_retries: object) -> int:
     return max_retries
 
 
-def _to_timeout(timeout: Timeout) -> httpx.Timeout:
+def _check_seconds(param: str, value: object) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise InvalidArgumentTypeError(
+            param, f"must be a number of seconds or an httpx.Timeout, not {type(value).__name__}"
+        )
+    # 0 would fail every connect at once, inf overflows the socket layer and nan
+    # compares false to everything: none of them is a limit.
+    if not (math.isfinite(value) and value > 0):
+        raise InvalidArgumentError(param, f"must be a finite number of seconds > 0, got {value!r}")
+    return float(value)
+
+
+def _to_timeout(timeout: object, param: str = "timeout") -> httpx.Timeout:
+    """`timeout` as an `httpx.Timeout`, or `InvalidArgumentError` naming `param`."""
     if isinstance(timeout, httpx.Timeout):
+        parts = timeout.as_dict()
+        for name, part in parts.items():
+            if part is not None:
+                _check_seconds(f"{param}.{name}", part)
+        if all(part is None for part in parts.values()):
+            raise InvalidArgumentError(
+                param, "sets no limit at all (every part is None); a call could wait forever"
+            )
         return timeout
+    seconds = _check_seconds(param, timeout)
     # The connect timeout is 5 s, but never longer than the whole timeout asked for.
-    return httpx.Timeout(timeout, connect=min(timeout, 5.0))
+    return httpx.Timeout(seconds, connect=min(seconds, 5.0))
 
 
 # What `httpx.Client()` gets when its caller sets no timeout: that is not a choice
@@ -170,12 +193,10 @@ class BaseClient:
             )
         if timeout is not None:
             self.timeout = _to_timeout(timeout)
+        elif http_client_timeout is not None and http_client_timeout != _HTTPX_DEFAULT_TIMEOUT:
+            self.timeout = _to_timeout(http_client_timeout, "http_client.timeout")
         else:
-            self.timeout = (
-                http_client_timeout
-                if http_client_timeout is not None and http_client_timeout != _HTTPX_DEFAULT_TIMEOUT
-                else DEFAULT_TIMEOUT
-            )
+            self.timeout = DEFAULT_TIMEOUT
         self.max_retries = _check_max_retries(
             DEFAULT_MAX_RETRIES if max_retries is None else max_retries
         )

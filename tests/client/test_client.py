@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import httpx
 import pytest
@@ -351,6 +352,78 @@ def test_invalid_per_request_max_retries_is_rejected(api: MockAPI) -> None:
     with api.client() as client, pytest.raises(InvalidArgumentError, match="max_retries"):
         client.rerank.create(model=MODEL, query="q", documents=DOCS, max_retries=-1)
     assert api.calls == 0
+
+
+# (id, timeout, the parameter the message names, whether it is a TypeError)
+BAD_TIMEOUTS: list[tuple[str, object, str, bool]] = [
+    ("zero", 0, "timeout", False),
+    ("zero float", 0.0, "timeout", False),
+    ("negative", -1, "timeout", False),
+    ("inf", math.inf, "timeout", False),
+    ("nan", math.nan, "timeout", False),
+    ("string", "5", "timeout", True),
+    ("bool", True, "timeout", True),
+    ("tuple", (5, 5, 5, 5), "timeout", True),
+    ("Timeout zero read", httpx.Timeout(5.0, read=0), "timeout.read", False),
+    ("Timeout negative connect", httpx.Timeout(5.0, connect=-1), "timeout.connect", False),
+    ("Timeout nan pool", httpx.Timeout(5.0, pool=math.nan), "timeout.pool", False),
+    ("Timeout inf write", httpx.Timeout(5.0, write=math.inf), "timeout.write", False),
+    ("Timeout string", httpx.Timeout("5"), "timeout.connect", True),  # type: ignore[arg-type]
+    ("Timeout(None)", httpx.Timeout(None), "timeout", False),
+]
+_TIMEOUT_IDS = [case[0] for case in BAD_TIMEOUTS]
+
+
+def _assert_names(error: BaseException, param: str, type_error: bool) -> None:
+    assert isinstance(error, InvalidArgumentError), repr(error)
+    assert str(error).startswith(f"{param}: "), str(error)
+    assert isinstance(error, TypeError) is type_error, repr(error)
+
+
+@pytest.mark.parametrize(("_id", "bad", "param", "type_error"), BAD_TIMEOUTS, ids=_TIMEOUT_IDS)
+@pytest.mark.parametrize("cls", [Together, AsyncTogether])
+def test_invalid_timeout_is_rejected_at_construction(
+    cls: type[Together | AsyncTogether], _id: str, bad: object, param: str, type_error: bool
+) -> None:
+    """Failed before: accepted, then ConnectError, ValueError, OverflowError or TypeError."""
+    with pytest.raises(InvalidArgumentError) as info:
+        cls(api_key=API_KEY, timeout=bad)  # type: ignore[arg-type]
+    _assert_names(info.value, param, type_error)
+
+
+@pytest.mark.parametrize(("_id", "bad", "param", "type_error"), BAD_TIMEOUTS, ids=_TIMEOUT_IDS)
+def test_invalid_per_request_timeout_is_rejected_before_sending(
+    mode: Caller, _id: str, bad: object, param: str, type_error: bool
+) -> None:
+    api = MockAPI()
+    with pytest.raises(InvalidArgumentError) as info:
+        mode.rerank(api, model=MODEL, query="q", documents=DOCS, timeout=bad)
+    _assert_names(info.value, param, type_error)
+    assert api.calls == 0
+
+
+def test_invalid_timeout_is_rejected_by_with_options(api: MockAPI) -> None:
+    with api.client() as client, pytest.raises(InvalidArgumentError, match=r"^timeout: "):
+        client.with_options(timeout=-1)
+
+
+def test_a_user_client_without_any_limit_is_refused_naming_its_timeout(api: MockAPI) -> None:
+    with httpx.Client(transport=api.transport(), timeout=None) as http:
+        with pytest.raises(InvalidArgumentError, match=r"^http_client\.timeout: "):
+            Together(api_key=API_KEY, http_client=http)
+        # Unless the SDK is given a timeout of its own, which is then the one in force.
+        with Together(api_key=API_KEY, http_client=http, timeout=4.0) as client:
+            client.rerank.create(model=MODEL, query="q", documents=DOCS)
+    assert _timeout_of(api.last)["read"] == 4.0
+
+
+@pytest.mark.parametrize(
+    "good", [1, 0.001, 1e6, httpx.Timeout(5.0, pool=None), httpx.Timeout(None, read=2.0)]
+)
+def test_valid_timeouts_are_accepted(mode: Caller, good: object) -> None:
+    api = MockAPI()
+    mode.rerank(api, model=MODEL, query="q", documents=DOCS, timeout=good)
+    assert api.calls == 1
 
 
 # --- per-request options -----------------------------------------------------------
