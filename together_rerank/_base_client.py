@@ -7,8 +7,10 @@ differ only in the line that drives the plugin chain.
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from ._exceptions import (
     InvalidArgumentTypeError,
     MissingAPIKeyError,
     make_status_error,
+    plugin_name,
 )
 from ._plugins import Plugin, RequestOptions, chain, run_async, run_sync
 from ._response import RawResponse
@@ -132,6 +135,92 @@ def _to_timeout(timeout: object, param: str = "timeout") -> httpx.Timeout:
     return httpx.Timeout(seconds, connect=min(seconds, 5.0))
 
 
+def _check_plugins(plugins: object) -> tuple[Plugin, ...]:
+    """The plugins as a tuple, or `InvalidArgumentTypeError` naming the one that cannot work."""
+    if plugins is None:
+        return ()
+    if isinstance(plugins, str | bytes) or not isinstance(plugins, list | tuple):
+        raise InvalidArgumentTypeError(
+            "plugins", f"must be a list of plugins, not {type(plugins).__name__}"
+        )
+    for i, plugin in enumerate(plugins):
+        name = plugin_name(plugin)
+        if isinstance(plugin, type):
+            raise InvalidArgumentTypeError(
+                f"plugins[{i}]", f"is the class {name}; pass an instance, {name}()"
+            )
+        handle = getattr(plugin, "handle", None)
+        if not callable(handle):
+            raise InvalidArgumentTypeError(
+                f"plugins[{i}]", f"{name} has no handle(request, options) method"
+            )
+        try:
+            signature = inspect.signature(handle)
+        except (TypeError, ValueError):  # some callables have none to read
+            continue
+        try:
+            signature.bind(None, None)
+        except TypeError:
+            params = ", ".join(signature.parameters)
+            raise InvalidArgumentTypeError(
+                f"plugins[{i}]", f"{name}.handle({params}) cannot take (request, options)"
+            ) from None
+    return tuple(plugins)
+
+
+# RFC 9110 token characters: what a header name may consist of.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def check_headers(param: str, headers: object) -> dict[str, str]:
+    """Headers as a dict, or an error naming the bad one (never showing its value)."""
+    if headers is None:
+        return {}
+    if not isinstance(headers, Mapping):
+        raise InvalidArgumentTypeError(
+            param, f"must be a mapping of header names to values, not {type(headers).__name__}"
+        )
+    checked: dict[str, str] = {}
+    for name, value in headers.items():
+        if not isinstance(name, str):
+            raise InvalidArgumentTypeError(
+                param, f"has a header name of type {type(name).__name__}; names are strings"
+            )
+        if not _HEADER_NAME.fullmatch(name):
+            raise InvalidArgumentError(param, f"{name!r} is not a valid header name")
+        where = f"{param}[{name!r}]"
+        if not isinstance(value, str):
+            hint = "; leave the header out instead" if value is None else ""
+            raise InvalidArgumentTypeError(
+                where, f"must be a string, not {type(value).__name__}{hint}"
+            )
+        # The value may be a secret: say what is wrong with it, never what it is.
+        if not (value.isascii() and value.replace("\t", " ").isprintable()):
+            raise InvalidArgumentError(
+                where,
+                "contains characters an HTTP header cannot carry (non-ASCII or control); "
+                "percent-encode or base64-encode it",
+            )
+        checked[name] = value
+    return checked
+
+
+def check_http_client(http_client: object, kind: type[httpx.Client | httpx.AsyncClient]) -> None:
+    """Refuse a supplied client that is closed or of the wrong kind (sync for async)."""
+    if http_client is None:
+        return
+    if not isinstance(http_client, kind):
+        hint = ""
+        if isinstance(http_client, httpx.Client | httpx.AsyncClient):
+            hint = f" ({'AsyncTogether' if kind is httpx.Client else 'Together'} takes that one)"
+        raise InvalidArgumentTypeError(
+            "http_client",
+            f"must be an httpx.{kind.__name__}, not {type(http_client).__name__}{hint}",
+        )
+    if http_client.is_closed:
+        raise InvalidArgumentError("http_client", "is closed; pass an open client")
+
+
 # What `httpx.Client()` gets when its caller sets no timeout: that is not a choice
 # of the caller's, so a supplied client with it still gets this SDK's default.
 _HTTPX_DEFAULT_TIMEOUT = httpx.Timeout(5.0)
@@ -200,8 +289,8 @@ class BaseClient:
         self.max_retries = _check_max_retries(
             DEFAULT_MAX_RETRIES if max_retries is None else max_retries
         )
-        self.default_headers = dict(default_headers or {})
-        self.plugins: tuple[Plugin, ...] = tuple(plugins or ())
+        self.default_headers = check_headers("default_headers", default_headers)
+        self.plugins: tuple[Plugin, ...] = _check_plugins(plugins)
         # User plugins wrap the whole call (retries included); logging sees each
         # attempt. A user's own RetryPlugin or LoggingPlugin replaces the built-in one.
         builtins = [
@@ -264,7 +353,7 @@ class BaseClient:
             body = {**body, **call.extra_body}
         headers = self._headers()
         if call.extra_headers:
-            headers.update(call.extra_headers)
+            headers.update(check_headers("extra_headers", call.extra_headers))
         timeout = self.timeout if call.timeout is None else _to_timeout(call.timeout)
         max_retries = (
             self.max_retries if call.max_retries is None else _check_max_retries(call.max_retries)

@@ -22,6 +22,7 @@ __all__ = [
     "MissingAPIKeyError",
     "NotFoundError",
     "PermissionDeniedError",
+    "PluginError",
     "RateLimitError",
     "TogetherError",
     "UnprocessableEntityError",
@@ -47,6 +48,19 @@ class InvalidArgumentTypeError(InvalidArgumentError, TypeError):
 
 class MissingAPIKeyError(TogetherError):
     """No API key was given for a server that needs one."""
+
+
+class PluginError(TogetherError, TypeError):
+    """A plugin broke the plugin interface (see `Plugin`); `plugin` is the culprit."""
+
+    def __init__(self, plugin: object, message: str) -> None:
+        super().__init__(f"plugin {plugin_name(plugin)}: {message}")
+        self.plugin = plugin
+
+
+def plugin_name(plugin: object) -> str:
+    """How errors name a plugin: by its class."""
+    return (plugin if isinstance(plugin, type) else type(plugin)).__qualname__
 
 
 class APIError(TogetherError):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
+from typing import Any
 
 import httpx
 import pytest
@@ -14,6 +16,7 @@ from together_rerank import (
     DEFAULT_MAX_RETRIES,
     AsyncTogether,
     InvalidArgumentError,
+    InvalidArgumentTypeError,
     MissingAPIKeyError,
     Together,
     TogetherError,
@@ -222,6 +225,35 @@ async def test_user_async_http_client_is_used_and_not_closed(api: MockAPI) -> No
     assert api.calls == 1
     assert not http.is_closed
     await http.aclose()
+
+
+def test_a_sync_client_refuses_an_async_http_client() -> None:
+    """Failed before: accepted, then a raw error at the first call."""
+    http = httpx.AsyncClient()
+    with pytest.raises(InvalidArgumentTypeError, match=r"^http_client: .*AsyncTogether takes"):
+        Together(api_key=API_KEY, http_client=http)  # type: ignore[arg-type]
+    asyncio.run(http.aclose())
+
+
+def test_an_async_client_refuses_a_sync_http_client() -> None:
+    with httpx.Client() as http, pytest.raises(InvalidArgumentTypeError, match=r"Together takes"):
+        AsyncTogether(api_key=API_KEY, http_client=http)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("cls", [Together, AsyncTogether])
+@pytest.mark.parametrize("bad", [object(), "http://127.0.0.1:8000", httpx.HTTPTransport()])
+def test_http_client_of_another_type_is_refused(
+    cls: type[Together | AsyncTogether], bad: object
+) -> None:
+    with pytest.raises(InvalidArgumentTypeError, match=r"^http_client: must be an httpx\."):
+        cls(api_key=API_KEY, http_client=bad)  # type: ignore[arg-type]
+
+
+def test_a_closed_http_client_is_refused() -> None:
+    http = httpx.Client()
+    http.close()
+    with pytest.raises(InvalidArgumentError, match=r"^http_client: is closed"):
+        Together(api_key=API_KEY, http_client=http)
 
 
 # --- with_options ----------------------------------------------------------------
@@ -440,6 +472,59 @@ def test_extra_headers(mode: Caller) -> None:
     )
     assert api.last.headers["x-trace"] == "abc"
     assert api.last.headers["authorization"] == "Bearer per-request"
+
+
+SECRET_VALUE = "sk-SECRET-header-value"
+
+# (id, headers, what the message starts with, whether it is a TypeError)
+BAD_HEADERS: list[tuple[str, Any, str, bool]] = [
+    ("non-ASCII value", {"X-Name": "caf\u00e9"}, "['X-Name']: contains characters", False),
+    ("None value", {"X-Name": None}, "['X-Name']: must be a string, not NoneType", True),
+    ("int value", {"X-Retry": 3}, "['X-Retry']: must be a string, not int", True),
+    ("bytes value", {"X-Name": b"v"}, "['X-Name']: must be a string, not bytes", True),
+    ("CRLF injection", {"X-A": "1\r\nX-Injected: yes"}, "['X-A']: contains characters", False),
+    ("secret with a newline", {"Authorization": SECRET_VALUE + "\n"}, "['Authorization']", False),
+    ("empty name", {"": "v"}, ": '' is not a valid header name", False),
+    ("name with a space", {"X Name": "v"}, ": 'X Name' is not a valid header name", False),
+    ("non-ASCII name", {"X-Caf\u00e9": "v"}, ": 'X-Caf\u00e9' is not a valid header name", False),
+    ("int name", {1: "v"}, ": has a header name of type int", True),
+    ("not a mapping", [("X-A", "1")], ": must be a mapping", True),
+]
+_HEADER_IDS = [case[0] for case in BAD_HEADERS]
+
+
+@pytest.mark.parametrize(("_id", "headers", "words", "type_error"), BAD_HEADERS, ids=_HEADER_IDS)
+def test_bad_extra_headers_raise_before_sending(
+    mode: Caller, _id: str, headers: Any, words: str, type_error: bool
+) -> None:
+    """Failed before: UnicodeEncodeError, TypeError or a silently sent header."""
+    api = MockAPI()
+    with pytest.raises(InvalidArgumentError) as info:
+        mode.rerank(api, model=MODEL, query="q", documents=DOCS, extra_headers=headers)
+    assert str(info.value).startswith("extra_headers" + words), str(info.value)
+    assert isinstance(info.value, TypeError) is type_error
+    assert SECRET_VALUE not in str(info.value)
+    assert api.calls == 0
+
+
+@pytest.mark.parametrize(("_id", "headers", "words", "type_error"), BAD_HEADERS, ids=_HEADER_IDS)
+@pytest.mark.parametrize("cls", [Together, AsyncTogether])
+def test_bad_default_headers_are_refused_at_construction(
+    cls: type[Together | AsyncTogether], _id: str, headers: Any, words: str, type_error: bool
+) -> None:
+    with pytest.raises(InvalidArgumentError) as info:
+        cls(api_key=API_KEY, default_headers=headers)
+    assert str(info.value).startswith("default_headers" + words), str(info.value)
+    assert isinstance(info.value, TypeError) is type_error
+    assert SECRET_VALUE not in str(info.value)
+
+
+def test_valid_unusual_headers_are_sent(mode: Caller) -> None:
+    api = MockAPI()
+    headers = {"X-Empty": "", "X-Tab": "a\tb", "X-Token~!#$%&'*+.^_`|": "v", "X-Quote": '"q"'}
+    mode.rerank(api, model=MODEL, query="q", documents=DOCS, extra_headers=headers)
+    for name, value in headers.items():
+        assert api.last.headers[name] == value
 
 
 def test_extra_headers_do_not_stick_to_the_client(api: MockAPI) -> None:
