@@ -7,6 +7,7 @@ differ only in the line that drives the plugin chain.
 
 from __future__ import annotations
 
+import base64
 import inspect
 import math
 import os
@@ -28,6 +29,7 @@ from ._exceptions import (
 )
 from ._plugins import Plugin, RequestOptions, chain, run_async, run_sync
 from ._response import RawResponse
+from ._secrets import display_url
 from ._validation import find_invalid_json
 from ._version import __version__
 from .plugins.log import LoggingPlugin, setup_logging
@@ -70,13 +72,22 @@ def normalize_base_url(url: str | httpx.URL) -> httpx.URL:
     """The base URL that paths are joined to: a bare host gets `/v1`; a trailing slash is added."""
     parsed = httpx.URL(url)
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise InvalidArgumentError("base_url", f"must be an http(s) URL, got {str(url)!r}")
+        raise InvalidArgumentError(
+            "base_url", f"must be an http(s) URL, got {display_url(str(url))!r}"
+        )
     path = parsed.path.rstrip("/")
     # The two official SDK generations disagree (one wants `/v1` in the base,
     # the other adds it itself); both forms of TOGETHER_BASE_URL must work.
     if not path:
         path = "/v1"
     return parsed.copy_with(path=path + "/", query=None, fragment=None)
+
+
+def _basic_auth(url: httpx.URL) -> str | None:
+    if not url.userinfo:
+        return None
+    credentials = f"{url.username}:{url.password}".encode()
+    return f"Basic {base64.b64encode(credentials).decode('ascii')}"
 
 
 def _check_api_key(key: object) -> str | None:
@@ -274,6 +285,11 @@ class BaseClient:
         self.base_url = normalize_base_url(
             base_url or _env("TOGETHER_BASE_URL") or DEFAULT_BASE_URL
         )
+        # User-info in the URL means HTTP Basic credentials (httpx's rule, kept).
+        # They go into a header, so that no request URL, nor anything showing
+        # one (errors, logs, reprs), carries the password.
+        self._basic_auth = _basic_auth(self.base_url)
+        self._request_base = self.base_url.copy_with(userinfo=b"")
         self._api_key = _check_api_key(api_key if api_key is not None else _env("TOGETHER_API_KEY"))
         if not self._api_key and self.base_url.host in HOSTED_API_HOSTS:
             raise MissingAPIKeyError(
@@ -331,7 +347,7 @@ class BaseClient:
         # few paths there are get joined once.
         url = self._urls.get(path)
         if url is None:
-            url = self._urls[path] = self.base_url.join(path.lstrip("/"))
+            url = self._urls[path] = self._request_base.join(path.lstrip("/"))
         return url
 
     def _headers(self) -> dict[str, str]:
@@ -342,6 +358,8 @@ class BaseClient:
         }
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
+        if self._basic_auth:
+            headers["Authorization"] = self._basic_auth
         headers.update(self.default_headers)
         return headers
 
@@ -375,7 +393,7 @@ class BaseClient:
 
     def __repr__(self) -> str:
         key = "set" if self._api_key else "none"
-        return f"{type(self).__name__}(base_url={str(self.base_url)!r}, api_key=<{key}>)"
+        return f"{type(self).__name__}(base_url={display_url(self.base_url)!r}, api_key=<{key}>)"
 
 
 class SyncAPIClient(BaseClient):

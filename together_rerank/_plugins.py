@@ -101,6 +101,10 @@ def chain(plugins: Sequence[Plugin], request: httpx.Request, options: RequestOpt
                 f"handle() returned {type(result).__name__} instead of an httpx.Response; "
                 "end it with `return response`",
             ) from None
+        try:
+            result.request  # noqa: B018 (raises when unset)
+        except RuntimeError:  # an answer the plugin built itself, without request=
+            result.request = request
         return result
     finally:
         flow.close()
