@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.reliability.conftest import server
 from tests.reliability.faultserver import FaultServer, Respond
 from tests.reliability.support import Mode
 from together_rerank import (
@@ -22,16 +22,12 @@ from together_rerank import (
 from .helpers import DOCS, MODEL, Caller, MockAPI, ok_body
 
 
-@pytest.fixture
-def server() -> Iterator[FaultServer]:
-    """A fault server on loopback, for answers no well-behaved server would give."""
-    with FaultServer() as fault_server:
-        yield fault_server
-
-
 @pytest.fixture(params=[False, True], ids=["sync", "async"])
 def is_async(request: pytest.FixtureRequest) -> bool:
     return bool(request.param)
+
+
+__all__ = ["server"]  # the fault server fixture of the reliability suite
 
 
 def _result(index: Any, score: Any = 0.5) -> dict[str, Any]:

@@ -11,14 +11,12 @@ import base64
 import html
 import json
 import logging
-import os
-import subprocess
-import sys
 import traceback
 from typing import Any
 
 import pytest
 
+from tests.cli.test_cli import run_cli
 from together_rerank import (
     APIConnectionError,
     APIResponseValidationError,
@@ -277,7 +275,9 @@ def test_a_key_echoed_by_the_server_is_redacted(server: FaultServer, mode: Mode,
 
 def test_the_cli_shows_an_echoed_key_redacted(server: FaultServer) -> None:
     server.always(EchoKey(), times=5)
-    done = _cli(["rerank", "--query", QUERY, "-"], base_url=server.base_url, stdin="a\nb\n")
+    done = run_cli(
+        "rerank", "--query", QUERY, "-", base_url=server.base_url, stdin="a\nb\n", api_key=API_KEY
+    )
     assert done.returncode == EXIT_API_ERROR
     assert "Incorrect API key provided: <redacted>" in done.stderr
     assert SECRET not in done.stdout + done.stderr
@@ -358,32 +358,14 @@ def test_url_password_is_masked_in_cannot_reach(command: str) -> None:
     """Failed before: `cannot reach http://alice:<password>@...`."""
     url = _with_userinfo(f"http://127.0.0.1:{closed_port()}/v1")
     if command == "rerank":
-        done = _cli(["rerank", "--query", QUERY, "-"], base_url=url, stdin="a\nb\n")
+        done = run_cli(
+            "rerank", "--query", QUERY, "-", base_url=url, stdin="a\nb\n", api_key=API_KEY
+        )
     else:
-        done = _cli(["check", url, "--timeout", "2", "--max-examples", "1"])
+        done = run_cli("check", url, "--timeout", "2", "--max-examples", "1", api_key=API_KEY)
     assert done.returncode == EXIT_CONNECTION, done.stderr
     # `rerank` names the request's URL, which never carries the user-info; `check`
     # names the URL it was given, masked.
     assert "cannot reach http://" in done.stderr
     assert "alice" not in done.stderr
     assert PASSWORD not in done.stdout + done.stderr
-
-
-def _cli(
-    args: list[str], *, base_url: str | None = None, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TOGETHER_")}
-    env["TOGETHER_API_KEY"] = API_KEY
-    if base_url is not None:
-        env["TOGETHER_BASE_URL"] = base_url
-    done = subprocess.run(
-        [sys.executable, "-m", "together_rerank.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-        timeout=120,
-    )
-    assert "Traceback" not in done.stderr, done.stderr
-    return done
