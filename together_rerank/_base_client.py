@@ -150,7 +150,7 @@ def _check_plugins(plugins: object) -> tuple[Plugin, ...]:
     """The plugins as a tuple, or `InvalidArgumentTypeError` naming the one that cannot work."""
     if plugins is None:
         return ()
-    if isinstance(plugins, str | bytes) or not isinstance(plugins, list | tuple):
+    if isinstance(plugins, str | bytes) or not isinstance(plugins, Sequence):
         raise InvalidArgumentTypeError(
             "plugins", f"must be a list of plugins, not {type(plugins).__name__}"
         )
