@@ -20,6 +20,7 @@ from .._exceptions import (
     InvalidArgumentError,
     MissingAPIKeyError,
 )
+from .._secrets import display_url
 from ._common import EXIT_API_ERROR, EXIT_BAD_INPUT, EXIT_CONNECTION, EXIT_NO_KEY, CLIError, fail
 from .check import add_check_command
 from .rerank import add_rerank_command
@@ -57,7 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InvalidArgumentError as exc:
         return fail(str(exc), EXIT_BAD_INPUT)
     except APIConnectionError as exc:
-        return fail(f"cannot reach {exc.request.url.copy_with(query=None)}: {exc}", EXIT_CONNECTION)
+        url = display_url(exc.request.url.copy_with(query=None))
+        return fail(f"cannot reach {url}: {exc}", EXIT_CONNECTION)
     except APIStatusError as exc:
         return fail(str(exc), EXIT_API_ERROR)
     except APIError as exc:

@@ -13,6 +13,7 @@ from .._exceptions import (
     NotFoundError,
     PermissionDeniedError,
 )
+from .._secrets import display_url
 from ._common import (
     EXIT_API_ERROR,
     EXIT_CHECK_FAILED,
@@ -94,6 +95,7 @@ def _run(args: argparse.Namespace) -> int:
     def progress(result: PropertyResult) -> None:
         print(f"{result.status.value}  {result.name}", file=sys.stderr, flush=True)
 
+    url = display_url(args.url)  # for messages: never the URL's password
     try:
         report = run_check(
             args.url,
@@ -107,15 +109,15 @@ def _run(args: argparse.Namespace) -> int:
             on_result=progress,
         )
     except APIConnectionError as exc:
-        raise CLIError(f"cannot reach {args.url}: {exc}", EXIT_CONNECTION) from None
+        raise CLIError(f"cannot reach {url}: {exc}", EXIT_CONNECTION) from None
     except (AuthenticationError, PermissionDeniedError) as exc:
         raise CLIError(
-            f"{args.url} refused the API key ({exc}); pass --api-key or set TOGETHER_API_KEY",
+            f"{url} refused the API key ({exc}); pass --api-key or set TOGETHER_API_KEY",
             EXIT_API_ERROR,
         ) from None
     except NotFoundError as exc:
         raise CLIError(
-            f"{args.url}: a plain rerank request with model {args.model!r} got 404 ({exc}); "
+            f"{url}: a plain rerank request with model {args.model!r} got 404 ({exc}); "
             "check the URL and --model",
             EXIT_API_ERROR,
         ) from None

@@ -20,6 +20,7 @@ from .._exceptions import (
     NotFoundError,
     PermissionDeniedError,
 )
+from .._secrets import display_url
 from .properties import Property
 from .report import PropertyResult, Report
 from .runner import RunLimits, run_properties
@@ -106,7 +107,7 @@ def run_check(
                 if on_result is not None:
                     on_result(result)
     return Report(
-        base_url=str(url).rstrip("/"),
+        base_url=display_url(url).rstrip("/"),
         model=model,
         embedding_model=embedding_model,
         seed=limits.seed,
