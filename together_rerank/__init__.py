@@ -35,6 +35,7 @@ from .plugins.log import LoggingPlugin
 from .plugins.retry import RetryPlugin, RetryPolicy
 
 if TYPE_CHECKING:
+    from .plugins.rate_limit import RateLimitPlugin
     from .types import (
         EmbeddingData,
         EmbeddingsRequest,
@@ -60,11 +61,19 @@ _LAZY_TYPES = frozenset(
 )
 
 
+# Plugins whose libraries take a while to import load on first use too.
+_LAZY_PLUGINS = {"RateLimitPlugin": "rate_limit"}
+
+
 def __getattr__(name: str) -> object:
     if name in _LAZY_TYPES:
         from . import types
 
         return getattr(types, name)
+    if name in _LAZY_PLUGINS:
+        import importlib
+
+        return getattr(importlib.import_module(f".plugins.{_LAZY_PLUGINS[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -94,6 +103,7 @@ __all__ = [
     "PermissionDeniedError",
     "Plugin",
     "RateLimitError",
+    "RateLimitPlugin",
     "RawResponse",
     "RequestOptions",
     "RerankChoicesData",
