@@ -35,6 +35,7 @@ from .plugins.log import LoggingPlugin
 from .plugins.retry import RetryPlugin, RetryPolicy
 
 if TYPE_CHECKING:
+    from .plugins.cache import CachePlugin
     from .plugins.rate_limit import RateLimitPlugin
     from .types import (
         EmbeddingData,
@@ -62,7 +63,7 @@ _LAZY_TYPES = frozenset(
 
 
 # Plugins whose libraries take a while to import load on first use too.
-_LAZY_PLUGINS = {"RateLimitPlugin": "rate_limit"}
+_LAZY_PLUGINS = {"CachePlugin": "cache", "RateLimitPlugin": "rate_limit"}
 
 
 def __getattr__(name: str) -> object:
@@ -89,6 +90,7 @@ __all__ = [
     "AsyncTogether",
     "AuthenticationError",
     "BadRequestError",
+    "CachePlugin",
     "ConflictError",
     "EmbeddingData",
     "EmbeddingsRequest",

@@ -6,10 +6,11 @@ from .log import LoggingPlugin
 from .retry import RetryPlugin, RetryPolicy
 
 if TYPE_CHECKING:
+    from .cache import CachePlugin
     from .rate_limit import RateLimitPlugin
 
 # Loaded on first use: their libraries cost more to import than the rest of the SDK.
-_LAZY = {"RateLimitPlugin": "rate_limit"}
+_LAZY = {"CachePlugin": "cache", "RateLimitPlugin": "rate_limit"}
 
 
 def __getattr__(name: str) -> object:
@@ -20,4 +21,4 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["LoggingPlugin", "RateLimitPlugin", "RetryPlugin", "RetryPolicy"]
+__all__ = ["CachePlugin", "LoggingPlugin", "RateLimitPlugin", "RetryPlugin", "RetryPolicy"]
