@@ -34,6 +34,8 @@ class Together(SyncAPIClient):
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.Client | None = None,
         plugins: Sequence[Plugin] | None = None,
+        max_documents_per_request: int | None = None,
+        max_concurrency: int | None = None,
     ) -> None:
         check_http_client(http_client, httpx.Client)
         super().__init__(
@@ -43,6 +45,8 @@ class Together(SyncAPIClient):
             max_retries=max_retries,
             default_headers=default_headers,
             plugins=plugins,
+            max_documents_per_request=max_documents_per_request,
+            max_concurrency=max_concurrency,
             http_client_timeout=http_client.timeout if http_client is not None else None,
         )
         self._owns_http = http_client is None
@@ -59,6 +63,8 @@ class Together(SyncAPIClient):
         max_retries: int | None = None,
         default_headers: Mapping[str, str] | None = None,
         plugins: Sequence[Plugin] | None = None,
+        max_documents_per_request: int | None = None,
+        max_concurrency: int | None = None,
     ) -> Together:
         """A copy with some settings changed; it shares this client's connection pool."""
         settings = self._settings_with(
@@ -68,6 +74,8 @@ class Together(SyncAPIClient):
             max_retries=max_retries,
             default_headers=default_headers,
             plugins=plugins,
+            max_documents_per_request=max_documents_per_request,
+            max_concurrency=max_concurrency,
         )
         return Together(**settings, http_client=self._http)
 
@@ -104,6 +112,8 @@ class AsyncTogether(AsyncAPIClient):
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
         plugins: Sequence[Plugin] | None = None,
+        max_documents_per_request: int | None = None,
+        max_concurrency: int | None = None,
     ) -> None:
         check_http_client(http_client, httpx.AsyncClient)
         super().__init__(
@@ -113,6 +123,8 @@ class AsyncTogether(AsyncAPIClient):
             max_retries=max_retries,
             default_headers=default_headers,
             plugins=plugins,
+            max_documents_per_request=max_documents_per_request,
+            max_concurrency=max_concurrency,
             http_client_timeout=http_client.timeout if http_client is not None else None,
         )
         self._owns_http = http_client is None
@@ -129,6 +141,8 @@ class AsyncTogether(AsyncAPIClient):
         max_retries: int | None = None,
         default_headers: Mapping[str, str] | None = None,
         plugins: Sequence[Plugin] | None = None,
+        max_documents_per_request: int | None = None,
+        max_concurrency: int | None = None,
     ) -> AsyncTogether:
         """A copy with some settings changed; it shares this client's connection pool."""
         settings = self._settings_with(
@@ -138,6 +152,8 @@ class AsyncTogether(AsyncAPIClient):
             max_retries=max_retries,
             default_headers=default_headers,
             plugins=plugins,
+            max_documents_per_request=max_documents_per_request,
+            max_concurrency=max_concurrency,
         )
         return AsyncTogether(**settings, http_client=self._http)
 
