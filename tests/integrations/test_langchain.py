@@ -351,3 +351,25 @@ async def test_runnable_batch_sends_one_request_per_input(
     assert [[d.id for d in docs] for docs in sync] == [["transformers"], ["baking"]]
     assert [[d.id for d in docs] for docs in async_] == [["transformers"], ["baking"]]
     assert len(served.rerank_bodies) == 4
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_with_batching_configured_one_request_per_batch_and_one_ranking(
+    served: Served, mode: str
+) -> None:
+    # The client splits 5 documents into batches of 2; the adapter returns the SDK's one ranking.
+    texts = [d.page_content for d in CORPUS]
+    with Together(base_url=served.base_url, max_documents_per_request=2) as client:
+        direct = client.rerank.create(
+            model="Salesforce/Llama-Rank-V1", query=QUERY, documents=texts, top_n=3
+        )
+        want = [(texts[r.index], r.relevance_score) for r in direct.results]
+        served.rerank_bodies.clear()
+        reranker = TogetherRerank(top_n=3, client=client)
+        if mode == "sync":
+            documents = reranker.compress_documents(CORPUS, QUERY)
+        else:
+            # Only a sync client was given: the async one made from it batches the same way.
+            documents = asyncio.run(reranker.acompress_documents(CORPUS, QUERY))
+    assert ranked(documents) == want
+    assert sorted(len(body["documents"]) for body in served.rerank_bodies) == [1, 2, 2]

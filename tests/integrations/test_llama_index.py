@@ -234,3 +234,19 @@ def test_bad_settings_are_refused_at_construction_naming_the_field(
 ) -> None:
     with pytest.raises(ValidationError, match=field):
         TogetherRerank(**arguments)  # type: ignore[arg-type]
+
+
+async def test_with_batching_configured_one_request_per_batch_and_one_ranking(
+    served: Served,
+) -> None:
+    texts = list(TEXTS.values())
+    async with AsyncTogether(base_url=served.base_url, max_documents_per_request=2) as client:
+        direct = await client.rerank.create(
+            model="Salesforce/Llama-Rank-V1", query=QUERY, documents=texts, top_n=3
+        )
+        want = [(list(TEXTS)[r.index], r.relevance_score) for r in direct.results]
+        served.rerank_bodies.clear()
+        reranker = TogetherRerank(top_n=3, async_client=client)
+        result = await reranker.apostprocess_nodes(retrieved(), query_str=QUERY)
+    assert ranked(result) == want
+    assert sorted(len(body["documents"]) for body in served.rerank_bodies) == [1, 2, 2]
