@@ -12,6 +12,7 @@ from ._client import AsyncTogether, Together
 from ._exceptions import (
     APIConnectionError,
     APIError,
+    APIResponseDecodingError,
     APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
@@ -25,6 +26,7 @@ from ._exceptions import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    ResponseTooLargeError,
     TogetherError,
     UnprocessableEntityError,
 )
@@ -74,6 +76,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "APIConnectionError",
     "APIError",
+    "APIResponseDecodingError",
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
@@ -99,6 +102,7 @@ __all__ = [
     "RerankChoicesData",
     "RerankRequest",
     "RerankResponse",
+    "ResponseTooLargeError",
     "RetryPlugin",
     "RetryPolicy",
     "Sleep",

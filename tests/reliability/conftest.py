@@ -17,7 +17,11 @@ def server() -> Iterator[FaultServer]:
         yield fault_server
 
 
-@pytest.fixture(params=[False, True], ids=["sync", "async"])
+@pytest.fixture(params=["sync", "async", "async-httpx"])
 def mode(request: pytest.FixtureRequest) -> Mode:
-    """Each test using this runs once with `Together` and once with `AsyncTogether`."""
-    return Mode(is_async=request.param)
+    """Each test using this runs with `Together`, and `AsyncTogether` on both transports.
+
+    "async" is `AsyncTogether`'s default pool (aiohttp); "async-httpx" gives it a
+    plain `httpx.AsyncClient`, which users may still supply.
+    """
+    return Mode(is_async=request.param != "sync", httpx_async=request.param == "async-httpx")

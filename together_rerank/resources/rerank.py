@@ -71,7 +71,12 @@ def rerank_call(
         extra_body=extra_body,
         timeout=timeout,
         max_retries=max_retries,
+        response_allowance=RESULT_BYTES * min(len(documents), top_n or len(documents)),
     )
+
+
+# A result without its document: index, score and keys, with room to spare.
+RESULT_BYTES = 256
 
 
 def _parse(response: httpx.Response, *, document_count: int, top_n: int | None) -> RerankResponse:
