@@ -7,7 +7,9 @@ Rows (see docs/performance.md):
 3. async throughput: 2,000 requests at concurrency 64 against the local server
    on loopback (in its own process);
 4. import time of `together_rerank` vs `import httpx, pydantic`;
-5. peak extra memory of the large call, against the response size.
+5. peak extra memory of the large call, against the response size;
+6. benchmarks/async_transport.py: AsyncTogether vs bare aiohttp (and bare
+   httpx) against a canned server in its own process, concurrency 4/64/256.
 The official `together` SDK joins rows 1-4 when it is installed (`pip install
 'together-rerank[bench]'`). `--quick` runs a small version as a smoke test.
 """
@@ -420,7 +422,18 @@ def run(quick: bool) -> Report:
     report.rows.append(import_row(3 if quick else 11))
     report.rows.append(first_call_row(3 if quick else 11))
     report.rows.append(memory_row())
+    report.rows += async_transport_rows(quick)
     return report
+
+
+def async_transport_rows(quick: bool) -> list[Row]:
+    """AsyncTogether vs bare aiohttp at concurrency 4/64/256 (benchmarks/async_transport.py)."""
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from benchmarks import async_transport
+
+    rows, table = async_transport.rows(quick)
+    print(table, end="\n\n")
+    return [Row(**row) for row in rows]
 
 
 def render(report: Report) -> str:

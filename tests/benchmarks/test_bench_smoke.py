@@ -28,6 +28,10 @@ def test_quick_bench_prints_every_row(tmp_path: Path) -> None:
         "async throughput",
         "import time",
         "peak extra memory",
+        "async vs bare aiohttp, c=4",
+        "async vs bare aiohttp, c=64",
+        "async vs bare aiohttp, c=256",
+        "async client CPU/request vs aiohttp, c=64",
     ):
         assert any(name.startswith(expected) for name in names), names
     for row in rows:
