@@ -233,7 +233,7 @@ def render(figures: dict[int, dict[str, Figure]]) -> str:
 
 def rows(quick: bool) -> tuple[list[dict[str, Any]], str]:
     """bench.py's rows (as Row keyword arguments) and the full table."""
-    figures = measure(*((64, 1) if quick else (2000, 3)))
+    figures = measure(*((64, 1) if quick else (1000, 3)))
     out: list[dict[str, Any]] = []
     for concurrency, row in figures.items():
         ours, base = row["AsyncTogether"], row["aiohttp"]
@@ -273,4 +273,4 @@ if __name__ == "__main__":
     if args.serve:
         serve(args.serve)
     else:
-        print(render(measure(*((64, 1) if args.quick else (2000, 3)))))
+        print(render(measure(*((64, 1) if args.quick else (1000, 3)))))

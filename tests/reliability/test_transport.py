@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import subprocess
+import sys
 import warnings
 
 import httpx
@@ -170,3 +172,15 @@ def test_unclosed_client_is_closed_with_its_loop(server: FaultServer) -> None:
         asyncio.run(call())
         gc.collect()
     assert not [w for w in caught if issubclass(w.category, ResourceWarning)], caught
+
+
+def test_import_and_construction_leave_aiohttp_unimported() -> None:
+    """aiohttp is imported by a first async request, not by `import` or by creating a client."""
+    code = (
+        "import sys, together_rerank as t; "
+        "t.Together(api_key='k', base_url='http://127.0.0.1:9/v1'); "
+        "t.AsyncTogether(api_key='k', base_url='http://127.0.0.1:9/v1'); "
+        "print('aiohttp' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
