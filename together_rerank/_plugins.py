@@ -218,14 +218,22 @@ async def _send_async(client: httpx.AsyncClient, request: httpx.Request) -> http
         # The default pool puts the whole attempt and the body limit under one timer itself.
         return await client.send(request)
     limit = attempt_limit(request)
-    if limit is None:
-        return await _read_async(client, request)
     # A user's httpx client: a cancel scope over connect, headers and body.
     try:
         with anyio.fail_after(limit):
             return await _read_async(client, request)
     except TimeoutError:
         raise httpx.ReadTimeout("the attempt outlasted its timeout", request=request) from None
+    except RuntimeError as exc:
+        if "Event loop is closed" not in str(exc):
+            raise
+        # Not handed to the plugins: retrying cannot revive the pool's loop.
+        raise APIConnectionError(
+            request,
+            "The http_client's connections belong to an event loop that has closed (an earlier "
+            "asyncio.run?): create the httpx.AsyncClient inside the loop that uses it, or leave "
+            "http_client unset and AsyncTogether keeps one pool per event loop.",
+        ) from None
 
 
 async def _read_async(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:

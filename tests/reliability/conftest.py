@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import aiohttp  # noqa: F401 (AsyncTogether imports it on first use: not inside a hang budget)
 import pytest
 
 from .faultserver import FaultServer

@@ -160,6 +160,33 @@ def test_one_client_across_event_loops(server: FaultServer) -> None:
     assert [request.connection for request in server.requests] == [1, 2, 3]
 
 
+def test_supplied_client_on_a_closed_loop_is_a_clear_error(server: FaultServer) -> None:
+    """A user's `httpx.AsyncClient` cannot follow a new loop: a `TogetherError` says what to do.
+
+    Before the fix the second `asyncio.run` raised a bare `RuntimeError: Event loop is closed`.
+    """
+
+    def run_twice() -> None:
+        http = httpx.AsyncClient()
+        sdk = AsyncTogether(api_key=API_KEY, base_url=server.base_url, http_client=http)
+
+        async def call() -> None:
+            response = await sdk.rerank.create(model=MODEL, query=QUERY, documents=DOCUMENTS)
+            assert_valid_ranking(response)
+
+        asyncio.run(call())
+        with pytest.raises(APIConnectionError, match="event loop that has closed"):
+            asyncio.run(call())
+
+    run_twice()
+    # At most the one attempt of the second run reached the server: no retries.
+    assert len(server.requests) <= 2
+    # The dead loop's sockets can only be dropped; their warnings are the point made above.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+
+
 def test_unclosed_client_is_closed_with_its_loop(server: FaultServer) -> None:
     """A client never closed leaves no "Unclosed client session" behind its `asyncio.run`."""
 
