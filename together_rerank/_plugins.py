@@ -34,10 +34,11 @@ from ._exceptions import (
     ResponseTooLargeError,
 )
 from ._transport import (
+    _ATTEMPT_END,
     MAX_RESPONSE_BYTES,
     AiohttpClient,
+    PooledClient,
     ResponseTooLarge,
-    attempt_deadline,
     attempt_limit,
 )
 
@@ -176,9 +177,6 @@ class _Limit:
         self.response = response
         self.limit = limit
         self.size = 0
-        length = response.headers.get("content-length", "")
-        if length.isdigit() and int(length) > limit:
-            raise ResponseTooLarge(response, limit)
 
     def add(self, size: int) -> None:
         self.size += size
@@ -199,17 +197,22 @@ def _send_sync(client: httpx.Client, request: httpx.Request) -> httpx.Response:
     # `PooledClient` ends every socket operation at the deadline; a client of
     # the user's gets the deadline on the body.
     limit = attempt_limit(request)
-    with attempt_deadline(limit) as at:
+    at = None if limit is None else time.monotonic() + limit
+    token = _ATTEMPT_END.set(at) if isinstance(client, PooledClient) else None
+    try:
         response = client.send(request, stream=True)
         try:
             assert isinstance(response.stream, httpx.SyncByteStream)
             deadline = None if at is None else _Deadline(request, at)
-            response.stream = _BoundedStream(
-                response.stream, deadline, _body_limit(request, response)
-            )
+            body_limit = _body_limit(request, response)
+            if deadline is not None or body_limit is not None:
+                response.stream = _BoundedStream(response.stream, deadline, body_limit)
             response.read()
         finally:
             response.close()
+    finally:
+        if token is not None:
+            _ATTEMPT_END.reset(token)
     return response
 
 

@@ -33,7 +33,6 @@ __all__ = [
     "AiohttpClient",
     "PooledClient",
     "ResponseTooLarge",
-    "attempt_deadline",
     "attempt_limit",
 ]
 
@@ -65,23 +64,11 @@ def attempt_limit(request: httpx.Request) -> float | None:
 
 # --- sync -------------------------------------------------------------------------------
 
+# When the current attempt ends (`time.monotonic()`), set by the sync driver
+# around a `PooledClient.send`.
 _ATTEMPT_END: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "together_rerank_attempt_end", default=None
 )
-
-
-class attempt_deadline:
-    """Ends every socket operation of a `PooledClient` inside it at `monotonic() + limit`."""
-
-    def __init__(self, limit: float | None) -> None:
-        self.at = None if limit is None else time.monotonic() + limit
-
-    def __enter__(self) -> float | None:
-        self._token = _ATTEMPT_END.set(self.at)
-        return self.at
-
-    def __exit__(self, *exc: object) -> None:
-        _ATTEMPT_END.reset(self._token)
 
 
 def _left(timeout: float | None, timeout_error: type[Exception]) -> float | None:
