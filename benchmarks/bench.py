@@ -8,7 +8,9 @@ Rows (see docs/performance.md):
    on loopback (in its own process);
 4. import time of `together_rerank` vs `import httpx, pydantic`;
 5. peak extra memory of the large call, against the response size;
-6. the scale rows of `benchmarks/scale.py`: auto-batching, create_many, CachePlugin.
+6. the scale rows of `benchmarks/scale.py`: auto-batching, create_many, CachePlugin;
+7. benchmarks/async_transport.py: AsyncTogether vs bare aiohttp (and bare
+   httpx) against a canned server in its own process, concurrency 4/64/256.
 The official `together` SDK joins rows 1-4 when it is installed (`pip install
 'together-rerank[bench]'`). `--quick` runs a small version as a smoke test.
 """
@@ -422,15 +424,32 @@ def run(quick: bool) -> Report:
     report.rows.append(first_call_row(3 if quick else 11))
     report.rows.append(memory_row())
     report.rows += [Row(**fields) for fields in _scale_rows(quick)]
+    report.rows += async_transport_rows(quick)
     return report
 
 
-def _scale_rows(quick: bool) -> list[dict[str, Any]]:
+def _repo_on_path() -> None:
     # Run as a script, this file's folder is on sys.path, not the repository root.
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if root not in sys.path:
+        sys.path.insert(0, root)
+
+
+def _scale_rows(quick: bool) -> list[dict[str, Any]]:
+    _repo_on_path()
     from benchmarks.scale import rows
 
     return rows(quick)
+
+
+def async_transport_rows(quick: bool) -> list[Row]:
+    """AsyncTogether vs bare aiohttp at concurrency 4/64/256 (benchmarks/async_transport.py)."""
+    _repo_on_path()
+    from benchmarks import async_transport
+
+    rows, table = async_transport.rows(quick)
+    print(table, end="\n\n")
+    return [Row(**row) for row in rows]
 
 
 def render(report: Report) -> str:

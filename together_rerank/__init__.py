@@ -12,6 +12,7 @@ from ._client import AsyncTogether, Together
 from ._exceptions import (
     APIConnectionError,
     APIError,
+    APIResponseDecodingError,
     APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
@@ -26,6 +27,7 @@ from ._exceptions import (
     PermissionDeniedError,
     PluginError,
     RateLimitError,
+    ResponseTooLargeError,
     TogetherError,
     UnprocessableEntityError,
 )
@@ -85,6 +87,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "APIConnectionError",
     "APIError",
+    "APIResponseDecodingError",
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
@@ -113,6 +116,7 @@ __all__ = [
     "RerankChoicesData",
     "RerankRequest",
     "RerankResponse",
+    "ResponseTooLargeError",
     "RetryPlugin",
     "RetryPolicy",
     "Sleep",

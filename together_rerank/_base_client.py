@@ -35,6 +35,7 @@ from ._exceptions import (
 from ._plugins import Plugin, RequestOptions, chain, run_async, run_sync
 from ._response import RawResponse
 from ._secrets import display_url
+from ._transport import MAX_RESPONSE_BYTES
 from ._validation import find_invalid_json
 from ._version import __version__
 from .plugins.log import LoggingPlugin, setup_logging
@@ -71,6 +72,13 @@ class APICall(Generic[T]):
     extra_body: Mapping[str, Any] | None = None
     timeout: Timeout | None = None
     max_retries: int | None = None
+    # Bytes a valid answer may need beyond echoing the request (results x their
+    # size); with the request's size it bounds the 2xx body. None: no bound.
+    response_allowance: int | None = None
+
+
+# Headroom above the largest valid answer before a 2xx body is cut off (issue 10).
+RESPONSE_MARGIN = 1 << 20
 
 
 def normalize_base_url(url: str | httpx.URL) -> httpx.URL:
@@ -406,15 +414,29 @@ class BaseClient:
         max_retries = (
             self.max_retries if call.max_retries is None else _check_max_retries(call.max_retries)
         )
+        content = _encode(body)
         request = build_request(
             call.method.upper(),
             self._url(call.path),
             params=call.extra_query,
             headers=headers,
-            content=_encode(body),
+            content=content,
             timeout=timeout,
+            extensions=self._response_bound(call, len(content)),
         )
         return request, RequestOptions(max_retries=max_retries, timeout=timeout)
+
+    max_response_bytes: int | None = None
+
+    def _response_bound(self, call: APICall[Any], request_bytes: int) -> dict[str, int] | None:
+        # A valid answer echoes at most the request's documents (escaped again in
+        # JSON, hence 8x) and adds a bounded size per result.
+        if self.max_response_bytes is not None:
+            return {MAX_RESPONSE_BYTES: self.max_response_bytes}
+        if call.response_allowance is None:
+            return None
+        bound = RESPONSE_MARGIN + 8 * request_bytes + call.response_allowance
+        return {MAX_RESPONSE_BYTES: bound}
 
     def _finish(self, call: APICall[T], response: httpx.Response) -> RawResponse[T]:
         if not response.is_success:

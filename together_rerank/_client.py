@@ -9,13 +9,26 @@ from typing import Self
 import httpx
 
 from ._base_client import AsyncAPIClient, SyncAPIClient, Timeout, check_http_client
+from ._exceptions import InvalidArgumentError, InvalidArgumentTypeError
 from ._plugins import Plugin
+from ._transport import AiohttpClient, PooledClient
 from .resources import AsyncEmbeddings, AsyncRerank, Embeddings, Rerank
 
 __all__ = ["AsyncTogether", "Together"]
 
 # Room for many concurrent callers without opening a connection per request.
 DEFAULT_LIMITS = httpx.Limits(max_connections=256, max_keepalive_connections=64)
+
+
+def _check_max_response_bytes(value: object) -> int | None:
+    # Overrides the bound a 2xx body is held to (by default, computed per call).
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidArgumentTypeError("max_response_bytes", "must be an integer or None")
+    if value < 1:
+        raise InvalidArgumentError("max_response_bytes", f"must be >= 1, got {value}")
+    return value
 
 
 class Together(SyncAPIClient):
@@ -36,6 +49,7 @@ class Together(SyncAPIClient):
         plugins: Sequence[Plugin] | None = None,
         max_documents_per_request: int | None = None,
         max_concurrency: int | None = None,
+        max_response_bytes: int | None = None,
     ) -> None:
         check_http_client(http_client, httpx.Client)
         super().__init__(
@@ -49,8 +63,10 @@ class Together(SyncAPIClient):
             max_concurrency=max_concurrency,
             http_client_timeout=http_client.timeout if http_client is not None else None,
         )
+        self.max_response_bytes = _check_max_response_bytes(max_response_bytes)
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(timeout=self.timeout, limits=DEFAULT_LIMITS)
+        # The own pool is replaced in a forked child; a supplied one is the caller's.
+        self._http = http_client or PooledClient(timeout=self.timeout, limits=DEFAULT_LIMITS)
         self.rerank = Rerank(self)
         self.embeddings = Embeddings(self)
 
@@ -65,6 +81,7 @@ class Together(SyncAPIClient):
         plugins: Sequence[Plugin] | None = None,
         max_documents_per_request: int | None = None,
         max_concurrency: int | None = None,
+        max_response_bytes: int | None = None,
     ) -> Together:
         """A copy with some settings changed; it shares this client's connection pool."""
         settings = self._settings_with(
@@ -77,7 +94,13 @@ class Together(SyncAPIClient):
             max_documents_per_request=max_documents_per_request,
             max_concurrency=max_concurrency,
         )
-        return Together(**settings, http_client=self._http)
+        return Together(
+            **settings,
+            http_client=self._http,
+            max_response_bytes=(
+                self.max_response_bytes if max_response_bytes is None else max_response_bytes
+            ),
+        )
 
     def close(self) -> None:
         """Close the connection pool, unless it was supplied by the caller or shared."""
@@ -114,6 +137,7 @@ class AsyncTogether(AsyncAPIClient):
         plugins: Sequence[Plugin] | None = None,
         max_documents_per_request: int | None = None,
         max_concurrency: int | None = None,
+        max_response_bytes: int | None = None,
     ) -> None:
         check_http_client(http_client, httpx.AsyncClient)
         super().__init__(
@@ -127,8 +151,10 @@ class AsyncTogether(AsyncAPIClient):
             max_concurrency=max_concurrency,
             http_client_timeout=http_client.timeout if http_client is not None else None,
         )
+        self.max_response_bytes = _check_max_response_bytes(max_response_bytes)
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(timeout=self.timeout, limits=DEFAULT_LIMITS)
+        # aiohttp underneath; one session per event loop, a fresh one after a fork.
+        self._http = http_client or AiohttpClient(timeout=self.timeout, limits=DEFAULT_LIMITS)
         self.rerank = AsyncRerank(self)
         self.embeddings = AsyncEmbeddings(self)
 
@@ -143,6 +169,7 @@ class AsyncTogether(AsyncAPIClient):
         plugins: Sequence[Plugin] | None = None,
         max_documents_per_request: int | None = None,
         max_concurrency: int | None = None,
+        max_response_bytes: int | None = None,
     ) -> AsyncTogether:
         """A copy with some settings changed; it shares this client's connection pool."""
         settings = self._settings_with(
@@ -155,7 +182,13 @@ class AsyncTogether(AsyncAPIClient):
             max_documents_per_request=max_documents_per_request,
             max_concurrency=max_concurrency,
         )
-        return AsyncTogether(**settings, http_client=self._http)
+        return AsyncTogether(
+            **settings,
+            http_client=self._http,
+            max_response_bytes=(
+                self.max_response_bytes if max_response_bytes is None else max_response_bytes
+            ),
+        )
 
     async def close(self) -> None:
         """Close the connection pool, unless it was supplied by the caller or shared."""

@@ -12,6 +12,7 @@ from ._secrets import redact, redact_value, sent_secrets
 __all__ = [
     "APIConnectionError",
     "APIError",
+    "APIResponseDecodingError",
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
@@ -26,6 +27,7 @@ __all__ = [
     "PermissionDeniedError",
     "PluginError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "TogetherError",
     "UnprocessableEntityError",
     "make_status_error",
@@ -93,6 +95,15 @@ class APITimeoutError(APIConnectionError):
         super().__init__(request, message)
 
 
+class APIResponseDecodingError(APIConnectionError):
+    """The body could not be decoded (its Content-Encoding does not match it); retried."""
+
+    def __init__(
+        self, request: httpx.Request, message: str = "Response body could not be decoded."
+    ) -> None:
+        super().__init__(request, message)
+
+
 class APIResponseValidationError(APIError):
     """The server answered 2xx with a body that breaks the API contract."""
 
@@ -100,6 +111,10 @@ class APIResponseValidationError(APIError):
         super().__init__(message, response.request, body=body)
         self.response = response
         self.status_code = response.status_code
+
+
+class ResponseTooLargeError(APIResponseValidationError):
+    """A 2xx body grew past any valid answer's size (`max_response_bytes`); not retried."""
 
 
 class APIStatusError(APIError):

@@ -28,7 +28,21 @@ from typing import Protocol
 import anyio
 import httpx
 
-from ._exceptions import APIConnectionError, APITimeoutError, PluginError
+from ._exceptions import (
+    APIConnectionError,
+    APIResponseDecodingError,
+    APITimeoutError,
+    PluginError,
+    ResponseTooLargeError,
+)
+from ._transport import (
+    _ATTEMPT_END,
+    MAX_RESPONSE_BYTES,
+    AiohttpClient,
+    PooledClient,
+    ResponseTooLarge,
+    attempt_limit,
+)
 
 __all__ = ["Flow", "Plugin", "RequestOptions", "Sleep", "run_async", "run_sync"]
 
@@ -129,92 +143,153 @@ def _check_step(plugin: Plugin, step: object) -> None:
         )
 
 
-def _connection_error(exc: httpx.TransportError, request: httpx.Request) -> APIConnectionError:
+def _connection_error(exc: httpx.RequestError, request: httpx.Request) -> APIConnectionError:
+    # Every transport failure is an `APIConnectionError`, so `RetryPlugin` retries
+    # it: a body that fails to decode is as likely damaged in transit as a cut one.
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(request)
+    if isinstance(exc, httpx.DecodingError):
+        return APIResponseDecodingError(request)
     if isinstance(exc, httpx.LocalProtocolError):
         # httpx's text quotes the offending header, which may hold a secret.
         return APIConnectionError(request, "Request not sent: a header or the URL is malformed.")
     return APIConnectionError(request, f"Connection error: {type(exc).__name__}: {exc}")
 
 
-def _attempt_limit(request: httpx.Request) -> float | None:
-    limits = [
-        value for value in request.extensions.get("timeout", {}).values() if value is not None
-    ]
-    return max(limits) if limits else None
+def _too_large(exc: ResponseTooLarge) -> ResponseTooLargeError:
+    return ResponseTooLargeError(
+        exc.response,
+        f"Response body passed {exc.limit} bytes, more than any valid answer to this request "
+        "could be (see max_response_bytes).",
+    )
 
 
 class _Deadline:
     """The end of an attempt: reading a body past it raises `ReadTimeout`."""
 
-    def __init__(self, request: httpx.Request, limit: float) -> None:
+    def __init__(self, request: httpx.Request, at: float) -> None:
         self.request = request
-        self.at = time.monotonic() + limit
+        self.at = at
 
     def check(self) -> None:
         if time.monotonic() > self.at:
             raise httpx.ReadTimeout("the response outlasted the timeout", request=self.request)
 
 
-class _DeadlineStream(httpx.SyncByteStream):
-    """A sync response body read under a `_Deadline`."""
+class _BoundedStream(httpx.SyncByteStream):
+    """A sync response body read under a `_Deadline` and, for a 2xx, a byte limit."""
 
-    def __init__(self, stream: httpx.SyncByteStream, deadline: _Deadline) -> None:
+    def __init__(
+        self, stream: httpx.SyncByteStream, deadline: _Deadline | None, limit: _Limit | None
+    ) -> None:
         self._stream = stream
         self._deadline = deadline
+        self._limit = limit
 
     def __iter__(self) -> Iterator[bytes]:
         for chunk in self._stream:
-            self._deadline.check()
+            if self._deadline is not None:
+                self._deadline.check()
+            if self._limit is not None:
+                self._limit.add(len(chunk))
             yield chunk
 
     def close(self) -> None:
         self._stream.close()
 
 
-class _AsyncDeadlineStream(httpx.AsyncByteStream):
-    """An async response body read under a `_Deadline`."""
+class _AsyncBoundedStream(httpx.AsyncByteStream):
+    """`_BoundedStream` for an async body (its deadline is a cancel scope instead)."""
 
-    def __init__(self, stream: httpx.AsyncByteStream, deadline: _Deadline) -> None:
+    def __init__(self, stream: httpx.AsyncByteStream, limit: _Limit) -> None:
         self._stream = stream
-        self._deadline = deadline
+        self._limit = limit
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         async for chunk in self._stream:
-            self._deadline.check()
+            self._limit.add(len(chunk))
             yield chunk
 
     async def aclose(self) -> None:
         await self._stream.aclose()
 
 
+class _Limit:
+    """Counts a 2xx body's bytes; past `limit`, raises `ResponseTooLarge`."""
+
+    def __init__(self, response: httpx.Response, limit: int) -> None:
+        self.response = response
+        self.limit = limit
+        self.size = 0
+
+    def add(self, size: int) -> None:
+        self.size += size
+        if self.size > self.limit:
+            raise ResponseTooLarge(self.response, self.limit)
+
+
+def _body_limit(request: httpx.Request, response: httpx.Response) -> _Limit | None:
+    limit = request.extensions.get(MAX_RESPONSE_BYTES)
+    if limit is None or not response.is_success:
+        return None
+    return _Limit(response, limit)
+
+
 def _send_sync(client: httpx.Client, request: httpx.Request) -> httpx.Response:
     # httpx's timeouts bound each socket operation, not the attempt: a server
-    # dripping its body a byte at a time would never trip them.
-    limit = _attempt_limit(request)
-    if limit is None:
-        return client.send(request)
-    response = client.send(request, stream=True)
+    # dripping its headers or body a byte at a time would never trip them. A
+    # `PooledClient` ends every socket operation at the deadline; a client of
+    # the user's gets the deadline on the body.
+    limit = attempt_limit(request)
+    at = None if limit is None else time.monotonic() + limit
+    token = _ATTEMPT_END.set(at) if isinstance(client, PooledClient) else None
     try:
-        assert isinstance(response.stream, httpx.SyncByteStream)
-        response.stream = _DeadlineStream(response.stream, _Deadline(request, limit))
-        response.read()
+        response = client.send(request, stream=True)
+        try:
+            assert isinstance(response.stream, httpx.SyncByteStream)
+            deadline = None if at is None else _Deadline(request, at)
+            body_limit = _body_limit(request, response)
+            if deadline is not None or body_limit is not None:
+                response.stream = _BoundedStream(response.stream, deadline, body_limit)
+            response.read()
+        finally:
+            response.close()
     finally:
-        response.close()
+        if token is not None:
+            _ATTEMPT_END.reset(token)
     return response
 
 
 async def _send_async(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
-    # `_send_sync`, awaited. A deadline on the body (not a cancel scope around
-    # the whole send) costs nothing per request and works on any event loop.
-    limit = _attempt_limit(request)
-    if limit is None:
+    if isinstance(client, AiohttpClient):
+        # The default pool puts the whole attempt and the body limit under one timer itself.
         return await client.send(request)
+    limit = attempt_limit(request)
+    # A user's httpx client: a cancel scope over connect, headers and body.
+    try:
+        with anyio.fail_after(limit):
+            return await _read_async(client, request)
+    except TimeoutError:
+        raise httpx.ReadTimeout("the attempt outlasted its timeout", request=request) from None
+    except RuntimeError as exc:
+        if "Event loop is closed" not in str(exc):
+            raise
+        # Not handed to the plugins: retrying cannot revive the pool's loop.
+        raise APIConnectionError(
+            request,
+            "The http_client's connections belong to an event loop that has closed (an earlier "
+            "asyncio.run?): create the httpx.AsyncClient inside the loop that uses it, or leave "
+            "http_client unset and AsyncTogether keeps one pool per event loop.",
+        ) from None
+
+
+async def _read_async(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
     response = await client.send(request, stream=True)
     try:
-        assert isinstance(response.stream, httpx.AsyncByteStream)
-        response.stream = _AsyncDeadlineStream(response.stream, _Deadline(request, limit))
+        body_limit = _body_limit(request, response)
+        if body_limit is not None:
+            assert isinstance(response.stream, httpx.AsyncByteStream)
+            response.stream = _AsyncBoundedStream(response.stream, body_limit)
         await response.aread()
     finally:
         await response.aclose()
@@ -232,8 +307,10 @@ def run_sync(client: httpx.Client, flow: Flow) -> httpx.Response:
                 continue
             try:
                 reply = _send_sync(client, step)
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 step = flow.throw(_connection_error(exc, step))
+            except ResponseTooLarge as exc:
+                raise _too_large(exc) from None
             else:
                 step = flow.send(reply)
     except StopIteration as stop:
@@ -254,8 +331,10 @@ async def run_async(client: httpx.AsyncClient, flow: Flow) -> httpx.Response:
                 continue
             try:
                 reply = await _send_async(client, step)
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 step = flow.throw(_connection_error(exc, step))
+            except ResponseTooLarge as exc:
+                raise _too_large(exc) from None
             else:
                 step = flow.send(reply)
     except StopIteration as stop:

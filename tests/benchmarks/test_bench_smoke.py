@@ -31,6 +31,10 @@ def test_quick_bench_prints_every_row(tmp_path: Path) -> None:
         "batched rerank",
         "create_many",
         "cached second pass",
+        "async vs bare aiohttp, c=4",
+        "async vs bare aiohttp, c=64",
+        "async vs bare aiohttp, c=256",
+        "async client CPU/request vs aiohttp, c=64",
     ):
         assert any(name.startswith(expected) for name in names), names
     for row in rows:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import aiohttp  # noqa: F401 (AsyncTogether imports it on first use: not inside a hang budget)
 import pytest
 
 from .faultserver import FaultServer
@@ -17,7 +18,11 @@ def server() -> Iterator[FaultServer]:
         yield fault_server
 
 
-@pytest.fixture(params=[False, True], ids=["sync", "async"])
+@pytest.fixture(params=["sync", "async", "async-httpx"])
 def mode(request: pytest.FixtureRequest) -> Mode:
-    """Each test using this runs once with `Together` and once with `AsyncTogether`."""
-    return Mode(is_async=request.param)
+    """Each test using this runs with `Together`, and `AsyncTogether` on both transports.
+
+    "async" is `AsyncTogether`'s default pool (aiohttp); "async-httpx" gives it a
+    plain `httpx.AsyncClient`, which users may still supply.
+    """
+    return Mode(is_async=request.param != "sync", httpx_async=request.param == "async-httpx")

@@ -288,6 +288,57 @@ class Drip(Fault):
         return True
 
 
+@dataclass(repr=False)
+class DripHead(Fault):
+    """A valid answer whose status line and headers arrive one byte every `interval` seconds."""
+
+    interval: float = 0.1
+    name: str = "drip head"
+
+    async def answer(self, ex: _Exchange) -> bool:
+        body = success_body(ex.record)
+        head = _head(
+            200, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        )
+        _mark(ex)
+        for i in range(len(head)):
+            if ex.stopping.is_set():
+                return False
+            await _write(ex, head[i : i + 1])
+            await asyncio.sleep(self.interval)
+        await _write(ex, body)
+        return True
+
+
+@dataclass(repr=False)
+class Flood(Fault):
+    """A 200 whose chunked JSON body runs to `total` bytes (an endless list of results).
+
+    `sent` counts the bytes the client accepted before it stopped reading.
+    """
+
+    total: int = 64 << 20
+    length_header: bool = False
+    name: str = "flood"
+    sent: int = 0
+
+    async def answer(self, ex: _Exchange) -> bool:
+        item = b'{"index": 0, "relevance_score": 0.5},'
+        chunk = item * (65536 // len(item))
+        headers = [("Content-Type", "application/json")]
+        if self.length_header:
+            headers.append(("Content-Length", str(self.total)))
+        else:
+            headers.append(("Transfer-Encoding", "chunked"))
+        _mark(ex)
+        await _write(ex, _head(200, headers))
+        while self.sent < self.total and not ex.stopping.is_set():
+            data = chunk if self.length_header else f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+            await _write(ex, data)
+            self.sent += len(chunk)
+        return False
+
+
 class _Success(Fault):
     name = "success"
 

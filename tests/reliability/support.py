@@ -148,11 +148,12 @@ def guarded(fn: Callable[[], Any], budget: float) -> Outcome:
 class Mode:
     """Runs one SDK call with `Together` or `AsyncTogether` on a fresh client."""
 
-    def __init__(self, is_async: bool) -> None:
+    def __init__(self, is_async: bool, httpx_async: bool = False) -> None:
         self.is_async = is_async
+        self.httpx_async = httpx_async
 
     def __repr__(self) -> str:
-        return "async" if self.is_async else "sync"
+        return ("async-httpx" if self.httpx_async else "async") if self.is_async else "sync"
 
     def call(
         self,
@@ -180,9 +181,13 @@ class Mode:
             return guarded(sync_call, budget)
 
         async def async_call() -> Any:
-            http = httpx.AsyncClient(transport=counter.async_transport()) if counter else None
+            http = None
+            if self.httpx_async:
+                http = httpx.AsyncClient(transport=counter.async_transport() if counter else None)
             try:
                 async with AsyncTogether(http_client=http, **options) as sdk:
+                    if counter is not None and http is None:
+                        counter.count_default(sdk)
                     coro = getattr(sdk, operation).create(**create)
                     # The inner guard cancels a hung call so the loop can close cleanly.
                     try:
@@ -249,6 +254,18 @@ class SendCounter:
                 return super().handle_request(request)
 
         return Counting()
+
+    def count_default(self, sdk: AsyncTogether) -> None:
+        """Count the sends of `AsyncTogether`'s own (aiohttp) pool."""
+        transport = sdk._http._transport
+        send = transport.handle_async_request
+        counter = self
+
+        async def counting(request: httpx.Request) -> httpx.Response:
+            counter.sent += 1
+            return await send(request)
+
+        transport.handle_async_request = counting  # type: ignore[method-assign]
 
     def async_transport(self) -> httpx.AsyncBaseTransport:
         """`sync_transport`, async."""

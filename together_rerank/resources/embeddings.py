@@ -51,7 +51,12 @@ def embeddings_call(
         extra_body=extra_body,
         timeout=timeout,
         max_retries=max_retries,
+        response_allowance=EMBEDDING_BYTES * input_count,
     )
+
+
+# One embedding as JSON: 16,384 dimensions at up to 32 characters each.
+EMBEDDING_BYTES = 16_384 * 32
 
 
 def _parse(response: httpx.Response, *, input_count: int) -> EmbeddingsResponse:

@@ -106,6 +106,7 @@ class RerankArgs:
             extra_body=self.extra_body,
             timeout=self.timeout,
             max_retries=self.max_retries,
+            response_allowance=RESULT_BYTES * min(len(documents), top_n or len(documents)),
         )
 
 
@@ -140,6 +141,10 @@ def rerank_call(
         kwargs=kwargs,
     )
     return args.check().call()
+
+
+# A result without its document: index, score and keys, with room to spare.
+RESULT_BYTES = 256
 
 
 def _parse(response: httpx.Response, *, document_count: int, top_n: int | None) -> RerankResponse:

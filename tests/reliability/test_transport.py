@@ -1,0 +1,213 @@
+"""The transport's own guarantees, on `Together` and on `AsyncTogether`'s two transports.
+
+Whole-attempt deadlines that cover the headers, a bound on 2xx bodies, typed
+decoding errors, proxies from the environment, the pool limit, event loops
+and clean closing. Each of these failed on the SDK before issue 10/11's fixes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import subprocess
+import sys
+import warnings
+
+import httpx
+import pytest
+
+from together_rerank import (
+    APIConnectionError,
+    APIResponseDecodingError,
+    APITimeoutError,
+    AsyncTogether,
+    ResponseTooLargeError,
+)
+from together_rerank._transport import AiohttpClient
+
+from .faultserver import DripHead, FaultServer, Flood, Respond, closed_port
+from .support import (
+    API_KEY,
+    DOCUMENTS,
+    GUARD_SLACK,
+    MODEL,
+    QUERY,
+    Mode,
+    assert_valid_ranking,
+    fast_retries,
+)
+
+
+def test_header_drip_is_bounded_by_the_timeout(server: FaultServer, mode: Mode) -> None:
+    """Headers sent one byte every 50 ms never trip a per-read timeout of 0.5 s.
+
+    The head takes ~4 s to arrive; the attempt must end at its 0.5 s deadline.
+    Before the fix only the body was under the deadline: the call took the
+    whole drip (142 s with the issue's 0.5 s interval).
+    """
+    server.always(DripHead(interval=0.05))
+    outcome = mode.rerank(
+        server.base_url, budget=0.5 + GUARD_SLACK, client={"timeout": 0.5, "max_retries": 0}
+    )
+    outcome.raised(APITimeoutError)
+    assert outcome.elapsed < 0.5 + GUARD_SLACK
+
+
+@pytest.mark.parametrize("length_header", [False, True], ids=["chunked", "content-length"])
+def test_oversized_2xx_body_is_cut_off(
+    server: FaultServer, mode: Mode, length_header: bool
+) -> None:
+    """A 64 MB 2xx to a 5-document request stops being read past the request's bound.
+
+    Before the fix the whole body was read (2.5 GB and 18.8 s for the issue's
+    100 MB) and only then rejected by the response check.
+    """
+    flood = Flood(length_header=length_header)
+    server.always(flood)
+    outcome = mode.rerank(server.base_url, budget=30.0, client={"max_retries": 0})
+    error = outcome.raised(ResponseTooLargeError)
+    assert error.status_code == 200
+    assert "bytes" in str(error)
+    # Read at most the bound (about 1 MB here) plus what socket buffers held.
+    assert flood.sent < 16 << 20, flood.sent
+    assert len(server.requests) == 1  # not retried: the same request gets the same answer
+
+
+def test_max_response_bytes_overrides_the_bound(server: FaultServer, mode: Mode) -> None:
+    """A client-wide `max_response_bytes` replaces the computed bound, both ways."""
+    outcome = mode.rerank(server.base_url, budget=10.0, client={"max_response_bytes": 20})
+    outcome.raised(ResponseTooLargeError)
+    outcome = mode.rerank(server.base_url, budget=10.0, client={"max_response_bytes": 1 << 20})
+    assert_valid_ranking(outcome.ok())
+
+
+def test_undecodable_gzip_is_a_decoding_error_and_retried(server: FaultServer, mode: Mode) -> None:
+    """`Content-Encoding: gzip` over a plain body: `APIResponseDecodingError`, then a retry.
+
+    Before the fix `httpx.DecodingError` escaped, outside `TogetherError`.
+    """
+    server.script(Respond(200, headers=(("Content-Encoding", "gzip"),), body=b"not gzip at all"))
+    outcome = mode.rerank(server.base_url, budget=10.0, client=fast_retries(1))
+    assert_valid_ranking(outcome.ok())
+    assert len(server.requests) == 2
+    server.always(Respond(200, headers=(("Content-Encoding", "gzip"),), body=b"not gzip"))
+    outcome = mode.rerank(server.base_url, budget=10.0, client=fast_retries(1))
+    error = outcome.raised(APIResponseDecodingError)
+    assert isinstance(error, APIConnectionError)
+
+
+def test_proxy_and_no_proxy_from_the_environment(
+    server: FaultServer, mode: Mode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTP_PROXY routes calls through the proxy; NO_PROXY sends them straight, as httpx does."""
+    nowhere = f"http://127.0.0.1:{closed_port()}/v1"
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{server.port}")
+    outcome = mode.rerank(nowhere, budget=10.0, client={"max_retries": 0})
+    assert_valid_ranking(outcome.ok())
+    (request,) = server.requests
+    assert request.path == f"{nowhere}/rerank"  # absolute form: it went to a proxy
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    outcome = mode.rerank(nowhere, budget=10.0, client={"max_retries": 0})
+    outcome.raised(APIConnectionError)
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
+def test_pool_limit_is_kept(server: FaultServer, transport: str) -> None:
+    """32 concurrent calls through a 4-connection pool open 4 connections, no more."""
+    limits = httpx.Limits(max_connections=4, max_keepalive_connections=4)
+
+    async def main() -> None:
+        timeout = httpx.Timeout(10.0)
+        http: httpx.AsyncClient = (
+            AiohttpClient(timeout=timeout, limits=limits)
+            if transport == "aiohttp"
+            else httpx.AsyncClient(timeout=timeout, limits=limits)
+        )
+        async with (
+            http,
+            AsyncTogether(api_key=API_KEY, base_url=server.base_url, http_client=http) as sdk,
+        ):
+            calls = [
+                sdk.rerank.create(model=MODEL, query=QUERY, documents=DOCUMENTS) for _ in range(32)
+            ]
+            for response in await asyncio.gather(*calls):
+                assert_valid_ranking(response)
+
+    asyncio.run(main())
+    assert len(server.requests) == 32
+    assert {request.connection for request in server.requests} <= {1, 2, 3, 4}
+
+
+def test_one_client_across_event_loops(server: FaultServer) -> None:
+    """`asyncio.run` twice with one `AsyncTogether`: both work, on their own connections.
+
+    Before the fix the second run raised `RuntimeError: Event loop is closed`.
+    """
+    sdk = AsyncTogether(api_key=API_KEY, base_url=server.base_url)
+
+    async def call() -> None:
+        assert_valid_ranking(await sdk.rerank.create(model=MODEL, query=QUERY, documents=DOCUMENTS))
+
+    async def call_and_close() -> None:
+        async with sdk:
+            await call()
+
+    asyncio.run(call())
+    asyncio.run(call())
+    asyncio.run(call_and_close())
+    # One connection per loop: none was carried from a loop to the next.
+    assert [request.connection for request in server.requests] == [1, 2, 3]
+
+
+def test_supplied_client_on_a_closed_loop_is_a_clear_error(server: FaultServer) -> None:
+    """A user's `httpx.AsyncClient` cannot follow a new loop: a `TogetherError` says what to do.
+
+    Before the fix the second `asyncio.run` raised a bare `RuntimeError: Event loop is closed`.
+    """
+
+    def run_twice() -> None:
+        http = httpx.AsyncClient()
+        sdk = AsyncTogether(api_key=API_KEY, base_url=server.base_url, http_client=http)
+
+        async def call() -> None:
+            response = await sdk.rerank.create(model=MODEL, query=QUERY, documents=DOCUMENTS)
+            assert_valid_ranking(response)
+
+        asyncio.run(call())
+        with pytest.raises(APIConnectionError, match="event loop that has closed"):
+            asyncio.run(call())
+
+    run_twice()
+    # At most the one attempt of the second run reached the server: no retries.
+    assert len(server.requests) <= 2
+    # The dead loop's sockets can only be dropped; their warnings are the point made above.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+
+
+def test_unclosed_client_is_closed_with_its_loop(server: FaultServer) -> None:
+    """A client never closed leaves no "Unclosed client session" behind its `asyncio.run`."""
+
+    async def call() -> None:
+        sdk = AsyncTogether(api_key=API_KEY, base_url=server.base_url)
+        assert_valid_ranking(await sdk.rerank.create(model=MODEL, query=QUERY, documents=DOCUMENTS))
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        asyncio.run(call())
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)], caught
+
+
+def test_import_and_construction_leave_aiohttp_unimported() -> None:
+    """aiohttp is imported by a first async request, not by `import` or by creating a client."""
+    code = (
+        "import sys, together_rerank as t; "
+        "t.Together(api_key='k', base_url='http://127.0.0.1:9/v1'); "
+        "t.AsyncTogether(api_key='k', base_url='http://127.0.0.1:9/v1'); "
+        "print('aiohttp' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

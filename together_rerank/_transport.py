@@ -1,0 +1,427 @@
+"""The connection pools the clients own: fresh after a fork, one per event loop.
+
+`PooledClient` (sync) is an `httpx.Client` whose socket operations all end
+at the attempt's deadline and whose pool is replaced, unclosed, in a forked
+child. `AiohttpClient` (async, `AsyncTogether`'s default) is an
+`httpx.AsyncClient` that sends through aiohttp: plugins still see
+`httpx.Request` and `httpx.Response`, and the SDK pays a fraction of httpx's
+async pool's CPU per request. aiohttp is imported when a first request needs
+it, so `import together_rerank` stays light.
+
+Pools supplied by the user (`http_client=`) are the user's: this module never
+touches them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import os
+import ssl
+import time
+from collections.abc import AsyncIterator, Iterable
+from typing import TYPE_CHECKING, Any
+
+import httpcore
+import httpx
+
+if TYPE_CHECKING:
+    import aiohttp
+
+__all__ = [
+    "MAX_RESPONSE_BYTES",
+    "AiohttpClient",
+    "PooledClient",
+    "ResponseTooLarge",
+    "attempt_limit",
+]
+
+MAX_RESPONSE_BYTES = "together_rerank.max_response_bytes"
+"""Request extension: the most bytes a 2xx body may have (set per call by the SDK)."""
+
+# Pools a forked child inherited: never used, never closed (closing would send
+# TLS close_notify on sockets the parent still uses), kept so that nothing
+# warns about them when they are collected.
+_INHERITED: list[object] = []
+
+
+class ResponseTooLarge(Exception):
+    """A 2xx body passed `MAX_RESPONSE_BYTES`; the driver turns it into a typed error."""
+
+    def __init__(self, response: httpx.Response, limit: int) -> None:
+        super().__init__(limit)
+        self.response = response
+        self.limit = limit
+
+
+def attempt_limit(request: httpx.Request) -> float | None:
+    """The whole-attempt deadline, in seconds: the largest of the request's timeouts."""
+    limits = [
+        value for value in request.extensions.get("timeout", {}).values() if value is not None
+    ]
+    return max(limits) if limits else None
+
+
+# --- sync -------------------------------------------------------------------------------
+
+# When the current attempt ends (`time.monotonic()`), set by the sync driver
+# around a `PooledClient.send`.
+_ATTEMPT_END: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "together_rerank_attempt_end", default=None
+)
+
+
+def _left(timeout: float | None, timeout_error: type[Exception]) -> float | None:
+    at = _ATTEMPT_END.get()
+    if at is None:
+        return timeout
+    left = at - time.monotonic()
+    if left <= 0:
+        raise timeout_error("the attempt outlasted its timeout")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket whose reads, writes and TLS handshake end at the attempt's deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        timeout = _left(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's sockets, under the attempt deadline of `attempt_deadline`."""
+
+    def __init__(self, backend: httpcore.NetworkBackend) -> None:
+        self._backend = backend
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        timeout = _left(timeout, httpcore.ConnectTimeout)
+        stream = self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        timeout = _left(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._backend.connect_unix_socket(path, timeout, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+class PooledClient(httpx.Client):
+    """The sync client's own pool: deadline-bound sockets, replaced in a forked child."""
+
+    def __init__(self, *, timeout: httpx.Timeout, limits: httpx.Limits) -> None:
+        super().__init__(timeout=timeout, limits=limits)
+        self._limits = limits
+        self._pid = os.getpid()
+        self._bind_deadline()
+
+    def _bind_deadline(self) -> None:
+        # httpx builds one transport per proxy route from the environment; each
+        # has its own httpcore pool, and each pool's sockets get the deadline.
+        for transport in (self._transport, *self._mounts.values()):
+            pool = getattr(transport, "_pool", None)
+            backend = getattr(pool, "_network_backend", None)
+            if backend is not None and not isinstance(backend, _DeadlineBackend):
+                pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
+
+    def _renew_after_fork(self) -> None:
+        fresh = httpx.Client(timeout=self.timeout, limits=self._limits)
+        _INHERITED.append((self._transport, self._mounts))
+        self._transport, self._mounts = fresh._transport, fresh._mounts
+        self._pid = os.getpid()
+        self._bind_deadline()
+
+    def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        if self._pid != os.getpid():
+            self._renew_after_fork()
+        return super().send(request, **kwargs)
+
+
+# --- async ------------------------------------------------------------------------------
+
+
+def _proxy_routes() -> list[tuple[Any, str | None]]:
+    # httpx's own reading of HTTP(S)_PROXY / ALL_PROXY / NO_PROXY, so both
+    # clients route alike (httpx ignores the environment once given a transport).
+    from httpx._utils import URLPattern, get_environment_proxies
+
+    patterns = sorted(
+        (URLPattern(pattern), proxy) for pattern, proxy in get_environment_proxies().items()
+    )
+    return [(pattern, proxy) for pattern, proxy in patterns]
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """httpx requests over aiohttp: one session per event loop, a fresh one after a fork."""
+
+    def __init__(self, limits: httpx.Limits) -> None:
+        self._limits = limits
+        self._pid = os.getpid()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._session: aiohttp.ClientSession | None = None
+        # Other loops' sessions (a client used from several `asyncio.run`s).
+        self._sessions: dict[asyncio.AbstractEventLoop, tuple[Any, Any]] = {}
+        self._ssl: ssl.SSLContext | None = None
+        self._routes: list[tuple[Any, str | None]] | None = None
+        self._proxies: dict[tuple[bytes, bytes, int | None], str | None] = {}
+        self._urls: dict[str, Any] = {}
+        self._timeouts: dict[float | None, Any] = {}
+        self._closed = False
+
+    async def _session_for(self, loop: asyncio.AbstractEventLoop) -> aiohttp.ClientSession:
+        if self._pid != os.getpid():
+            _INHERITED.append(self._sessions)
+            self._sessions, self._pid = {}, os.getpid()
+        entry = self._sessions.get(loop)
+        if entry is None or entry[0].closed:
+            import aiohttp
+
+            if self._closed:
+                raise httpx.ConnectError("the client was closed")
+            if self._ssl is None:
+                # TLS verification exactly as httpx does it (certifi, SSL_CERT_FILE/DIR).
+                self._ssl = httpx.create_ssl_context()
+            connector = aiohttp.TCPConnector(
+                limit=self._limits.max_connections or 0,
+                limit_per_host=0,
+                keepalive_timeout=self._limits.keepalive_expiry or 5.0,
+                ssl=self._ssl,
+            )
+            session = aiohttp.ClientSession(
+                connector=connector,
+                auto_decompress=False,  # httpx.Response decodes, as on the httpx path
+                cookie_jar=aiohttp.DummyCookieJar(),
+                timeout=aiohttp.ClientTimeout(total=None),
+                skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
+            )
+            keeper = _close_with_loop(session)
+            # The loop closes the session when it shuts down (the end of
+            # `asyncio.run`), on that loop, without a warning.
+            await keeper.__anext__()
+            entry = self._sessions[loop] = (session, keeper)
+        self._loop, self._session = loop, entry[0]
+        return entry[0]
+
+    def _proxy(self, url: httpx.URL) -> str | None:
+        key = (url.raw_scheme, url.raw_host, url.port)
+        if key not in self._proxies:
+            if self._routes is None:
+                self._routes = _proxy_routes()
+            self._proxies[key] = next(
+                (proxy for pattern, proxy in self._routes if pattern.matches(url)), None
+            )
+        return self._proxies[key]
+
+    def _url(self, url: httpx.URL) -> Any:
+        text = str(url)
+        parsed = self._urls.get(text)
+        if parsed is None:
+            import yarl
+
+            if len(self._urls) > 1024:
+                self._urls.clear()
+            parsed = self._urls[text] = yarl.URL(text, encoded=True)
+        return parsed
+
+    def _timeout(self, connect: float | None) -> Any:
+        timeout = self._timeouts.get(connect)
+        if timeout is None:
+            import aiohttp
+
+            timeout = self._timeouts[connect] = aiohttp.ClientTimeout(total=None, connect=connect)
+        return timeout
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        loop = asyncio.get_running_loop()
+        session = self._session
+        if loop is not self._loop or session is None or session.closed or self._pid != os.getpid():
+            session = await self._session_for(loop)
+        limit = attempt_limit(request)
+        try:
+            async with asyncio.timeout(limit):
+                return await self._send(session, request)
+        except TimeoutError as exc:
+            raise httpx.ReadTimeout("the attempt outlasted its timeout", request=request) from exc
+        except httpx.HTTPError:
+            raise
+        except ResponseTooLarge:
+            raise
+        except Exception as exc:
+            raise _httpx_error(exc, request) from exc
+
+    async def _send(self, session: aiohttp.ClientSession, request: httpx.Request) -> httpx.Response:
+        timeouts = request.extensions.get("timeout", {})
+        # From the raw bytes: httpx's str views re-check the encoding on every access.
+        headers = [
+            (name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw
+        ]
+        async with session.request(
+            request.method,
+            self._url(request.url),
+            headers=headers,
+            data=request.content,
+            proxy=self._proxy(request.url),
+            allow_redirects=False,
+            timeout=self._timeout(timeouts.get("connect")),
+        ) as aio:
+            limit = request.extensions.get(MAX_RESPONSE_BYTES)
+            length = aio.content_length
+            if (
+                limit is None
+                or not 200 <= aio.status < 300
+                or (length is not None and length <= limit)
+            ):
+                body = await aio.read()
+            else:
+                body = await _read_at_most(aio, request, limit)
+        response = _response(aio, request, httpx.ByteStream(body))
+        # Decodes Content-Encoding: a bad gzip body is httpx.DecodingError here too.
+        response.read()
+        return response
+
+    async def aclose(self) -> None:
+        self._closed = True
+        sessions, self._sessions = self._sessions, {}
+        self._session = self._loop = None
+        running = asyncio.get_running_loop()
+        for loop, (session, keeper) in sessions.items():
+            if loop is running:
+                await keeper.aclose()
+            elif not loop.is_closed() and not session.closed:
+                asyncio.run_coroutine_threadsafe(keeper.aclose(), loop)
+
+
+async def _close_with_loop(session: aiohttp.ClientSession) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        await session.close()
+
+
+def _response(
+    aio: aiohttp.ClientResponse, request: httpx.Request, stream: httpx.ByteStream | None = None
+) -> httpx.Response:
+    return httpx.Response(
+        aio.status,
+        headers=list(aio.raw_headers),
+        stream=stream,
+        request=request,
+        extensions={"http_version": b"HTTP/1.1", "reason_phrase": (aio.reason or "").encode()},
+    )
+
+
+async def _read_at_most(aio: aiohttp.ClientResponse, request: httpx.Request, limit: int) -> bytes:
+    length = aio.content_length
+    if length is not None and length > limit:
+        raise ResponseTooLarge(_response(aio, request), limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in aio.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            raise ResponseTooLarge(_response(aio, request), limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _httpx_error(exc: Exception, request: httpx.Request) -> httpx.HTTPError:
+    """aiohttp's failure as the httpx error the httpx path raises for the same fault."""
+    import aiohttp
+
+    text = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return httpx.ConnectTimeout(text, request=request)
+    if isinstance(exc, aiohttp.ServerTimeoutError):
+        return httpx.ReadTimeout(text, request=request)
+    if isinstance(exc, aiohttp.ClientProxyConnectionError | aiohttp.ClientHttpProxyError):
+        return httpx.ProxyError(text, request=request)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return httpx.ConnectError(text, request=request)
+    if isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ServerDisconnectedError):
+        return httpx.RemoteProtocolError(text, request=request)
+    if isinstance(exc, aiohttp.ClientResponseError):
+        # aiohttp reports a malformed status line or header as a response error.
+        return httpx.RemoteProtocolError(text, request=request)
+    if isinstance(exc, aiohttp.ClientError | OSError):
+        return httpx.ReadError(text, request=request)
+    if isinstance(exc, ValueError):
+        # aiohttp refuses a header value with a newline before sending.
+        return httpx.LocalProtocolError(text, request=request)
+    return httpx.TransportError(text, request=request)
+
+
+class AiohttpClient(httpx.AsyncClient):
+    """`AsyncTogether`'s default pool: an `httpx.AsyncClient` that sends through aiohttp."""
+
+    def __init__(self, *, timeout: httpx.Timeout, limits: httpx.Limits) -> None:
+        self._aiohttp = AiohttpTransport(limits)
+        super().__init__(timeout=timeout, transport=self._aiohttp)
+        self._accept_encoding = self.headers["Accept-Encoding"]
+
+    def build_request(  # type: ignore[override]
+        self,
+        method: str,
+        url: httpx.URL | str,
+        *,
+        headers: dict[str, str] | None = None,
+        content: bytes | None = None,
+        timeout: httpx.Timeout | None = None,
+        extensions: dict[str, Any] | None = None,
+        **other: Any,
+    ) -> httpx.Request:
+        # The SDK's calls carry absolute URLs, all their headers and a timeout:
+        # merging in the client's defaults, cookies and base URL (a third of a
+        # small call's CPU in the profile) is work with nothing to merge.
+        if other.get("params") or headers is None or timeout is None:
+            return super().build_request(
+                method,
+                url,
+                headers=headers,
+                content=content,
+                timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
+                extensions=extensions,
+                **other,
+            )
+        headers.setdefault("Accept-Encoding", self._accept_encoding)
+        extensions = {**(extensions or {}), "timeout": timeout.as_dict()}
+        return httpx.Request(method, url, headers=headers, content=content, extensions=extensions)
+
+    async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        # Straight to the transport: the SDK uses none of what `AsyncClient.send`
+        # adds (auth, redirects, cookies, event hooks), and that costs as much
+        # CPU as aiohttp itself.
+        return await self._aiohttp.handle_async_request(request)
