@@ -16,3 +16,10 @@ PATH="$bin:$PATH" "$bin/openapi-python-client" generate \
     --output-path "$out" >/dev/null
 # --meta none writes no py.typed; the package is typed, so say so (PEP 561).
 touch "$out/py.typed"
+# Which tools wrote these bytes: check-generated compares this stamp first, so a
+# different generator or formatter is reported as such, not as spec drift.
+{
+    echo "# The tools that wrote this package (generator/run.sh); pinned in pyproject.toml."
+    "$bin/python" -c 'import importlib.metadata as m; print("openapi-python-client", m.version("openapi-python-client"))'
+    echo "ruff $("$bin/ruff" --version | cut -d' ' -f2)"
+} > "$out/GENERATOR"

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from ._exceptions import APIResponseValidationError, InvalidArgumentError, InvalidArgumentTypeError
+from ._spec_checks import find_violations
 
 if TYPE_CHECKING:
     from .types import EmbeddingsResponse, RerankResponse
@@ -29,6 +30,7 @@ __all__ = [
     "check_model",
     "check_rerank_args",
     "check_rerank_response",
+    "check_spec_fields",
     "check_text",
     "find_invalid_json",
     "is_plain_json",
@@ -172,6 +174,17 @@ def check_rerank_args(
     for key, value in extra.items():
         check_text(f"argument name {key!r}", key)
         check_json_value(key, value)
+    check_spec_fields(
+        "RerankRequest",
+        {
+            **extra,
+            "model": model,
+            "query": query,
+            "documents": documents,
+            "top_n": top_n,
+            "rank_fields": rank_fields,
+        },
+    )
 
 
 def _check_documents(documents: object) -> None:
@@ -254,6 +267,16 @@ def check_embeddings_args(*, model: object, input: object, extra: Mapping[str, o
     for key, value in extra.items():
         check_text(f"argument name {key!r}", key)
         check_json_value(key, value)
+    check_spec_fields("EmbeddingsRequest", {**extra, "model": model, "input": input})
+
+
+def check_spec_fields(schema: str, values: Mapping[str, object]) -> None:
+    """Raise for the first spec type or limit `values` break; None means "not set", as sent."""
+    for violation in find_violations(
+        schema, {key: value for key, value in values.items() if value is not None}
+    ):
+        error = InvalidArgumentTypeError if violation.wrong_type else InvalidArgumentError
+        raise error(violation.param, violation.message)
 
 
 def check_rerank_response(

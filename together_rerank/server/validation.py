@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from together_rerank._spec_checks import find_violations
 from together_rerank.server.errors import APIError, echo
 
 _MEDIA_TYPE = "application/json"
@@ -294,6 +295,7 @@ def validate_rerank(obj: dict[str, Any], *, max_documents: int) -> RerankParams:
     if not isinstance(return_documents, bool):
         raise _invalid("return_documents", "must be a boolean", got=return_documents)
     rank_fields = _rank_fields(obj["rank_fields"], documents) if "rank_fields" in obj else None
+    check_spec_fields("RerankRequest", obj)
     return RerankParams(model, query, documents, top_n, return_documents, rank_fields)
 
 
@@ -304,6 +306,7 @@ def validate_embeddings(obj: dict[str, Any], *, max_inputs: int) -> EmbeddingsPa
         raise _missing("input")
     value = obj["input"]
     if isinstance(value, str):
+        check_spec_fields("EmbeddingsRequest", obj)
         return EmbeddingsParams(model, [value])
     if not isinstance(value, list):
         raise _invalid("input", "must be a string or an array of strings", got=value)
@@ -319,4 +322,12 @@ def validate_embeddings(obj: dict[str, Any], *, max_inputs: int) -> EmbeddingsPa
     for i, item in enumerate(value):
         if not isinstance(item, str):
             raise _invalid(f"input[{i}]", "must be a string", got=item)
+    check_spec_fields("EmbeddingsRequest", obj)
     return EmbeddingsParams(model, value)
+
+
+def check_spec_fields(schema: str, obj: dict[str, Any]) -> None:
+    """The spec's types and limits (from the generated `_spec`), for what the checks above miss."""
+    for violation in find_violations(schema, obj, integral_floats=True):
+        code = "invalid_type" if violation.wrong_type else "invalid_value"
+        raise _invalid(violation.param, violation.message, code=code)
