@@ -38,7 +38,7 @@ def python_api_changes(ref: str, *, repo: Path | None = None) -> list[Change]:
         ) from None
     root = (repo or Path.cwd()).resolve()
     old = griffe.load_git(PACKAGE, ref=ref, repo=root, resolve_aliases=True)
-    new = griffe.load(PACKAGE, search_paths=[root], resolve_aliases=True)
+    new = griffe.load(root / PACKAGE, resolve_aliases=True)
     changes = []
     for breakage in griffe.find_breaking_changes(old, new):
         detail = str(breakage.kind.value)
