@@ -115,14 +115,24 @@ def _values(
         yield f"maxItems {n}", [copy.deepcopy(item) for _ in range(n + 1)], False
 
 
-def _base_body(spec: Mapping[str, Any], media: Mapping[str, Any], schema: Any) -> Any:
-    for example in (media.get("examples") or {}).values():
-        if isinstance(example, Mapping) and isinstance(example.get("value"), dict):
-            return example["value"]
+def _base_bodies(spec: Mapping[str, Any], media: Mapping[str, Any], schema: Any) -> list[Any]:
+    """The operation's request examples, media type examples first."""
+    found = [
+        example["value"]
+        for example in (media.get("examples") or {}).values()
+        if isinstance(example, Mapping) and isinstance(example.get("value"), dict)
+    ]
     if isinstance(media.get("example"), dict):
-        return media["example"]
+        found.append(media["example"])
     resolved = _deref(spec, schema)
-    return resolved.get("example") if isinstance(resolved, Mapping) else None
+    if isinstance(resolved, Mapping) and isinstance(resolved.get("example"), dict):
+        found.append(resolved["example"])
+    return found
+
+
+def _base_for(bodies: list[Any], name: str) -> Any:
+    """The first example that sets `name` (its other fields fit it), else the first example."""
+    return next((body for body in bodies if name in body), bodies[0])
 
 
 def boundary_cases(spec: Mapping[str, Any]) -> list[BoundaryCase]:
@@ -138,10 +148,11 @@ def boundary_cases(spec: Mapping[str, Any]) -> list[BoundaryCase]:
             if not isinstance(media, Mapping) or "schema" not in media:
                 continue
             schema = _deref(spec, media["schema"])
-            base = _base_body(spec, media, media["schema"])
-            if not isinstance(base, dict):
+            bodies = _base_bodies(spec, media, media["schema"])
+            if not bodies:
                 continue
             for name, raw in (schema.get("properties") or {}).items():
+                base = _base_for(bodies, name)
                 prop = _deref(spec, raw)
                 if not isinstance(prop, Mapping):
                     continue
