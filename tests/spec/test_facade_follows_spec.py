@@ -410,3 +410,21 @@ def test_the_server_enforces_the_limit(case: BoundaryCase) -> None:
             validate(dict(case.body))
         assert raised.value.status == 400
         assert str(raised.value.param).startswith(case.field)
+
+
+def test_importing_the_sdk_parses_no_yaml() -> None:
+    """The spec's constants are generated Python literals: no YAML (nor the spec) at import."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, together_rerank; "
+        "together_rerank.Together(api_key='k').rerank; "
+        "from together_rerank import _validation; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('yaml', 'griffe', 'jsonschema', 'schemathesis')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout.strip() == "[]"

@@ -66,6 +66,10 @@ def _ptr(base: str, *tokens: str | int) -> str:
     return base + "".join("/" + token for token in escaped)
 
 
+def _bound(value: Any) -> str:
+    return "(none)" if value is None else str(value)
+
+
 def _show(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
@@ -366,7 +370,7 @@ class _Differ:
             if before == after:
                 continue
             where = _ptr(at, keyword)
-            detail = f"{keyword} {before} -> {after}"
+            detail = f"{keyword} {_bound(before)} -> {_bound(after)}"
             tighter = before is None or (
                 after is not None and (after < before if upper else after > before)
             )

@@ -128,13 +128,17 @@ def check_release(root: Path) -> ReleaseCheck:
             problems.append(
                 f"openapi.yaml differs from released {released} ({released_path.name}) with "
                 f"{worst} changes, which need a {bump} bump to at least {needed}; "
-                f"together_rerank/_version.py says {current}. Changes:\n{listed}"
+                f"together_rerank/_version.py says {current}. Bump it and describe the changes "
+                f"in a '## [{needed}]' section of CHANGELOG.md"
+                + (" that says 'Breaking'" if worst == "breaking" else "")
+                + f". Changes:\n{listed}"
             )
+            return ReleaseCheck(released, current, changes, problems)
         section = changelog_section(root, current)
         if section is None or not section.strip():
             problems.append(
                 f"CHANGELOG.md has no '## [{current}]' section describing the spec changes "
-                f"since {released}"
+                f"since {released}:\n{listed}"
             )
         elif worst == "breaking" and "breaking" not in section.lower():
             problems.append(
