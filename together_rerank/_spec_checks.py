@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ._spec import REQUEST_FIELDS
 
-__all__ = ["SpecViolation", "find_violations", "spec_fields"]
+__all__ = ["SpecViolation", "find_violations", "spec_fields", "spec_limit"]
 
 _JSON_TYPES = {
     "string": "a string",
@@ -34,6 +34,12 @@ class SpecViolation:
     param: str
     message: str
     wrong_type: bool
+
+
+def spec_limit(schema: str, prop: str, keyword: str) -> int | None:
+    """One integer limit of a request property (``minimum``, ``maxItems``...), None if unset."""
+    value = REQUEST_FIELDS[schema][prop][2].get(keyword)
+    return None if value is None else int(value)
 
 
 def spec_fields(schema: str) -> Mapping[str, tuple[tuple[str, ...], bool, dict[str, float]]]:

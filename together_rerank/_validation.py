@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from ._exceptions import APIResponseValidationError, InvalidArgumentError, InvalidArgumentTypeError
-from ._spec_checks import find_violations
+from ._spec_checks import find_violations, spec_limit
 
 if TYPE_CHECKING:
     from .types import EmbeddingsResponse, RerankResponse
@@ -39,6 +39,8 @@ __all__ = [
 # Deeper than this is almost surely a bug, and it is where servers' JSON
 # parsers start failing; refuse it here with a clear message instead.
 MAX_JSON_DEPTH = 64
+# The spec's, from the generated `_spec`: a `make generate` moves it, not a hand edit.
+_TOP_N_MIN = spec_limit("RerankRequest", "top_n", "minimum")
 
 
 def _type_name(value: object) -> str:
@@ -163,8 +165,8 @@ def check_rerank_args(
     assert isinstance(documents, list | tuple)
     if top_n is not None and (not isinstance(top_n, int) or isinstance(top_n, bool)):
         raise InvalidArgumentTypeError("top_n", f"must be an integer, not {_type_name(top_n)}")
-    if isinstance(top_n, int) and top_n < 1:
-        raise InvalidArgumentError("top_n", f"must be >= 1, got {top_n}")
+    if isinstance(top_n, int) and _TOP_N_MIN is not None and top_n < _TOP_N_MIN:
+        raise InvalidArgumentError("top_n", f"must be >= {_TOP_N_MIN}, got {top_n}")
     if not isinstance(return_documents, bool):
         raise InvalidArgumentTypeError(
             "return_documents", f"must be a bool, not {_type_name(return_documents)}"

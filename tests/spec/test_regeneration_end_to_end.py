@@ -238,18 +238,29 @@ def test_new_response_object(repo: Path) -> None:
     assert "no field named or aliased 'meta'" in drift.stdout
 
 
+def add_limits_and_lower_top_n_minimum(spec: Spec) -> None:
+    add_limits(spec)
+    # Not in the table: a relaxed limit must relax the hand-written checks too.
+    _schemas(spec)["RerankRequest"]["properties"]["top_n"]["minimum"] = 0
+
+
 def test_new_limits(repo: Path) -> None:
     _, drift = _check(
         repo,
-        add_limits,
+        add_limits_and_lower_top_n_minimum,
         worst="breaking",
-        rules={"request-max-added"},
+        rules={"request-max-added", "request-min-lowered"},
         bump="minor bump to at least 0.2.0",
     )
     # Both limits are enforced by the client and the server straight after make generate.
     assert drift.returncode == 0, drift.stdout
     verbose = drift.stdout
-    for limit in ("top_n-past-maximum-1000", "documents-past-maxItems-1000"):
+    for limit in (
+        "top_n-past-maximum-1000",
+        "documents-past-maxItems-1000",
+        "top_n-at-minimum-0",
+        "top_n-past-minimum-0",
+    ):
         for side in ("client", "server"):
             assert f"test_the_{side}_enforces_the_limit[POST-/rerank-{limit}] PASSED" in verbose
 

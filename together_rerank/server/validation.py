@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from together_rerank._spec_checks import find_violations
+from together_rerank._spec_checks import find_violations, spec_limit
 from together_rerank.server.errors import APIError, echo
 
 _MEDIA_TYPE = "application/json"
@@ -211,15 +211,19 @@ def _string(obj: dict[str, Any], name: str) -> str:
     return value
 
 
+# The spec's, from the generated `_spec`: a `make generate` moves it, not a hand edit.
+_TOP_N_MIN = spec_limit("RerankRequest", "top_n", "minimum")
+
+
 def _top_n(value: Any) -> int:
-    message = "must be an integer >= 1"
+    message = "must be an integer" + ("" if _TOP_N_MIN is None else f" >= {_TOP_N_MIN}")
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _invalid("top_n", message, got=value)
     if isinstance(value, float):
         if not value.is_integer():
             raise _invalid("top_n", message, got=value, code="invalid_value")
         value = int(value)
-    if value < 1:
+    if _TOP_N_MIN is not None and value < _TOP_N_MIN:
         raise _invalid("top_n", message, got=value, code="invalid_value")
     top_n: int = value
     return top_n
