@@ -234,11 +234,10 @@ def test_every_component_has_a_public_type_or_a_reason() -> None:
     )
 
 
-@pytest.mark.parametrize(("schema_name", "public_name"), MAPPED, ids=[m[0] for m in MAPPED])
-def test_public_type_matches_its_component(schema_name: str, public_name: str) -> None:
-    model: type[pydantic.BaseModel] = getattr(together_rerank, public_name)
-    schema = SCHEMAS[schema_name]
-    is_request = schema_name.endswith("Request")
+def _compare(
+    model: type[pydantic.BaseModel], schema: dict[str, Any], where: str, *, is_request: bool
+) -> list[str]:
+    """What differs between a pydantic model and an object schema, nested objects included."""
     required = set(schema.get("required", []))
     by_wire_name = {
         wire: (name, field)
@@ -246,39 +245,93 @@ def test_public_type_matches_its_component(schema_name: str, public_name: str) -
         for wire in _spec_names(name, field)
     }
     problems = []
-    for prop, prop_schema in schema["properties"].items():
-        where = f"{public_name} (together_rerank/types/) for {schema_name}.{prop}"
+    for prop, prop_schema in schema.get("properties", {}).items():
+        at = f"{where}.{prop}"
         if prop not in by_wire_name:
-            problems.append(f"{where}: no field named or aliased {prop!r}")
+            problems.append(f"{at}: no field named or aliased {prop!r}")
             continue
         name, field = by_wire_name[prop]
         if prop not in required and field.is_required():
-            problems.append(f"{where}: the spec makes it optional; give {name!r} a default")
+            problems.append(f"{at}: the spec makes it optional; give {name!r} a default")
         if is_request and prop in required and not field.is_required():
-            problems.append(f"{where}: the spec requires it; {name!r} must have no default")
+            problems.append(f"{at}: the spec requires it; {name!r} must have no default")
         spec_types, public_types = _spec_types(prop_schema), _json_types(field.annotation)
         if spec_types is not None and public_types is not None:
             # An optional field may be None in Python: that is "left out", not null on the wire.
             lacking = spec_types - public_types
             if lacking:
-                problems.append(f"{where}: the spec allows {sorted(lacking)}, {name!r} does not")
+                problems.append(f"{at}: the spec allows {sorted(lacking)}, {name!r} does not")
             extra = public_types - spec_types - {"null"} - ({"integer"} & public_types)
             if is_request and extra:
-                problems.append(f"{where}: {name!r} admits {sorted(extra)}, the spec does not")
+                problems.append(f"{at}: {name!r} admits {sorted(extra)}, the spec does not")
         for ref in _refs(prop_schema):
             nested = PUBLIC_TYPES.get(ref, "none")
             if not nested.startswith("none"):
                 nested_type = getattr(together_rerank, nested)
                 if nested_type not in _types_in(field.annotation):
-                    problems.append(f"{where}: refers to {ref}, so {name!r} must use {nested}")
-    known = {
-        wire for name, field in model.model_fields.items() for wire in _spec_names(name, field)
-    }
+                    problems.append(f"{at}: refers to {ref}, so {name!r} must use {nested}")
+        if "properties" in prop_schema:
+            # An inline object: typed by a nested model (a dict would hide its fields from mypy).
+            models = [
+                t
+                for t in _types_in(field.annotation)
+                if isinstance(t, type) and issubclass(t, pydantic.BaseModel)
+            ]
+            if not models:
+                problems.append(
+                    f"{at}: an object with properties {sorted(prop_schema['properties'])}; "
+                    f"type {name!r} with a pydantic model, not {field.annotation}"
+                )
+            else:
+                problems += _compare(models[0], prop_schema, at, is_request=is_request)
     for name, field in model.model_fields.items():
-        if not (_spec_names(name, field) & set(schema["properties"])):
-            problems.append(f"{public_name}.{name}: not a property of {schema_name}")
-    assert known
+        if not (_spec_names(name, field) & set(schema.get("properties", {}))):
+            problems.append(f"{model.__name__}.{name}: not a property of {where}")
+    return problems
+
+
+@pytest.mark.parametrize(("schema_name", "public_name"), MAPPED, ids=[m[0] for m in MAPPED])
+def test_public_type_matches_its_component(schema_name: str, public_name: str) -> None:
+    model: type[pydantic.BaseModel] = getattr(together_rerank, public_name)
+    where = f"{public_name} (together_rerank/types/) for {schema_name}"
+    problems = _compare(
+        model, SCHEMAS[schema_name], where, is_request=schema_name.endswith("Request")
+    )
     assert not problems, "\n".join(problems)
+
+
+def test_an_inline_object_must_be_a_typed_model_not_a_dict() -> None:
+    """`meta: dict[str, Any]` hides `meta.billed_units` from mypy: it does not count as typed."""
+
+    class Loose(pydantic.BaseModel):
+        meta: dict[str, Any] | None = None
+
+    class BilledUnits(pydantic.BaseModel):
+        search_units: int | None = None
+
+    class Meta(pydantic.BaseModel):
+        billed_units: BilledUnits | None = None
+
+    class Typed(pydantic.BaseModel):
+        meta: Meta | None = None
+
+    schema = {
+        "properties": {
+            "meta": {
+                "type": "object",
+                "properties": {
+                    "billed_units": {
+                        "type": "object",
+                        "properties": {"search_units": {"type": "integer"}},
+                    }
+                },
+            }
+        }
+    }
+    loose = _compare(Loose, schema, "R", is_request=False)
+    assert loose
+    assert "type 'meta' with a pydantic model" in loose[0]
+    assert _compare(Typed, schema, "R", is_request=False) == []
 
 
 # --- create() parameters --------------------------------------------------------------------

@@ -274,7 +274,7 @@ def test_rename(repo: Path) -> None:
         bump="minor bump to at least 0.2.0",
     )
     assert "no field named or aliased 'score'" in drift.stdout
-    assert "RerankChoicesData.relevance_score: not a property of RerankResult" in drift.stdout
+    assert "RerankChoicesData.relevance_score: not a property of RerankChoicesData" in drift.stdout
     # The deprecation path: keep the old public name, accept the new wire name as an alias.
     types_file = repo / "together_rerank" / "types" / "rerank.py"
     source = types_file.read_text("utf-8")
