@@ -8,7 +8,7 @@ from typing import Self
 
 import httpx
 
-from ._base_client import AsyncAPIClient, SyncAPIClient, Timeout
+from ._base_client import AsyncAPIClient, SyncAPIClient, Timeout, check_http_client
 from ._plugins import Plugin
 from .resources import AsyncEmbeddings, AsyncRerank, Embeddings, Rerank
 
@@ -35,6 +35,7 @@ class Together(SyncAPIClient):
         http_client: httpx.Client | None = None,
         plugins: Sequence[Plugin] | None = None,
     ) -> None:
+        check_http_client(http_client, httpx.Client)
         super().__init__(
             api_key=api_key,
             base_url=base_url,
@@ -104,6 +105,7 @@ class AsyncTogether(AsyncAPIClient):
         http_client: httpx.AsyncClient | None = None,
         plugins: Sequence[Plugin] | None = None,
     ) -> None:
+        check_http_client(http_client, httpx.AsyncClient)
         super().__init__(
             api_key=api_key,
             base_url=base_url,

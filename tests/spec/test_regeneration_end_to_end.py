@@ -191,7 +191,7 @@ def _check(
     code, report = _spec_diff(root)
     assert report["worst"] == worst
     assert rules <= {change["rule"] for change in report["changes"]}, report
-    assert code == (8 if worst == "breaking" else 0)
+    assert code == (9 if worst == "breaking" else 0)
     release = _release_check(root)
     assert release.returncode == 1
     assert f"need a {bump}" in release.stderr, release.stderr

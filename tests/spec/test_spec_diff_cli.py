@@ -57,10 +57,10 @@ def test_identical_documents_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert "no changes" in capsys.readouterr().out
 
 
-def test_a_breaking_change_exits_8_by_default(
+def test_a_breaking_change_exits_9_by_default(
     breaking: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["spec-diff", str(SPEC), str(breaking)]) == EXIT_SPEC_CHANGED == 8
+    assert main(["spec-diff", str(SPEC), str(breaking)]) == EXIT_SPEC_CHANGED == 9
     out = capsys.readouterr().out
     line = next(line for line in out.splitlines() if line.startswith("breaking"))
     assert "/components/schemas/RerankRequest/properties/top_n/maximum" in line
@@ -72,10 +72,10 @@ def test_a_breaking_change_exits_8_by_default(
     [
         ("compatible", "breaking", 0),
         ("compatible", "warning", 0),
-        ("compatible", "info", 8),
+        ("compatible", "info", 9),
         ("warning", "breaking", 0),
-        ("warning", "warning", 8),
-        ("breaking", "info", 8),
+        ("warning", "warning", 9),
+        ("breaking", "info", 9),
     ],
 )
 def test_fail_on_sets_the_least_severe_change_that_fails(
@@ -112,7 +112,7 @@ def test_git_sources(
     del edited["paths"]["/embeddings"]
     spec.write_text(yaml.safe_dump(edited, sort_keys=False), "utf-8")
     monkeypatch.chdir(tmp_path)
-    assert main(["spec-diff", "git:HEAD:openapi.yaml", "openapi.yaml"]) == 8
+    assert main(["spec-diff", "git:HEAD:openapi.yaml", "openapi.yaml"]) == 9
     assert "breaking /paths/~1embeddings  /embeddings removed" in capsys.readouterr().out
 
 
