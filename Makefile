@@ -10,6 +10,7 @@ STAMP  := $(VENV)/.installed
 SPEC      := openapi.yaml
 GEN_PKG   := together_rerank_generated
 GEN_DIR   := generated/$(GEN_PKG)
+SPEC_CONSTANTS := together_rerank/_spec.py
 
 .PHONY: install test lint typecheck pytest generate check-generated demo serve bench load contract clean
 
@@ -44,20 +45,39 @@ pytest: install
 
 # Generate into a scratch folder, then swap it in whole, so that files the
 # spec no longer produces do not linger (the generator's --overwrite keeps them).
+# First the report of what changed since the committed spec (never fails here),
+# then generated/ and the facade's spec constants.
 generate: install
+	@if git rev-parse --verify -q HEAD >/dev/null 2>&1 && git cat-file -e HEAD:$(SPEC) 2>/dev/null; then \
+		$(BIN)/together-rerank spec-diff git:HEAD:$(SPEC) $(SPEC) --fail-on info >/dev/null \
+		&& echo "spec-diff: no changes since HEAD" \
+		|| $(BIN)/together-rerank spec-diff git:HEAD:$(SPEC) $(SPEC) || true; \
+	fi
 	rm -rf .generate-tmp
 	generator/run.sh .generate-tmp/$(GEN_PKG)
 	rm -rf $(GEN_DIR)
 	mv .generate-tmp/$(GEN_PKG) $(GEN_DIR)
 	rm -rf .generate-tmp
+	$(PY) -m generator.spec_constants $(SPEC) $(SPEC_CONSTANTS)
 
+# The stamp first: another generator or formatter version is not spec drift.
 check-generated: install
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	generator/run.sh $$tmp/$(GEN_PKG) && \
-	if diff -r -x __pycache__ $$tmp/$(GEN_PKG) $(GEN_DIR); then \
-		echo "generated/ matches $(SPEC)"; \
-	else \
+	if ! cmp -s $$tmp/$(GEN_PKG)/GENERATOR $(GEN_DIR)/GENERATOR; then \
+		echo "generated/ was written by other tool versions than this environment's:" >&2; \
+		diff $(GEN_DIR)/GENERATOR $$tmp/$(GEN_PKG)/GENERATOR | grep '^[<>] [a-z]' | \
+			sed -e 's/^</  generated\/ has/' -e 's/^>/  installed is/' >&2; \
+		echo "install the pinned versions (make install) or, to move the pins, 'make generate'" >&2; \
+		exit 1; \
+	fi && \
+	$(PY) -m generator.spec_constants $(SPEC) $$tmp/spec_constants.py && \
+	if ! diff -r -x __pycache__ $$tmp/$(GEN_PKG) $(GEN_DIR); then \
 		echo "generated/ is out of date with $(SPEC): run 'make generate'" >&2; exit 1; \
+	elif ! diff $$tmp/spec_constants.py $(SPEC_CONSTANTS); then \
+		echo "$(SPEC_CONSTANTS) is out of date with $(SPEC): run 'make generate'" >&2; exit 1; \
+	else \
+		echo "generated/ matches $(SPEC)"; \
 	fi
 
 # The main job, offline: every example against the embedded local server.

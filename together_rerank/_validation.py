@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from ._exceptions import APIResponseValidationError, InvalidArgumentError, InvalidArgumentTypeError
+from ._spec_checks import find_violations, spec_limit
 
 if TYPE_CHECKING:
     from .types import EmbeddingsResponse, RerankResponse
@@ -31,6 +32,7 @@ __all__ = [
     "check_ranking_order",
     "check_rerank_args",
     "check_rerank_response",
+    "check_spec_fields",
     "check_text",
     "find_invalid_json",
     "is_plain_json",
@@ -39,6 +41,8 @@ __all__ = [
 # Deeper than this is almost surely a bug, and it is where servers' JSON
 # parsers start failing; refuse it here with a clear message instead.
 MAX_JSON_DEPTH = 64
+# The spec's, from the generated `_spec`: a `make generate` moves it, not a hand edit.
+_TOP_N_MIN = spec_limit("RerankRequest", "top_n", "minimum")
 
 
 def _type_name(value: object) -> str:
@@ -163,8 +167,8 @@ def check_rerank_args(
     assert isinstance(documents, list | tuple)
     if top_n is not None and (not isinstance(top_n, int) or isinstance(top_n, bool)):
         raise InvalidArgumentTypeError("top_n", f"must be an integer, not {_type_name(top_n)}")
-    if isinstance(top_n, int) and top_n < 1:
-        raise InvalidArgumentError("top_n", f"must be >= 1, got {top_n}")
+    if isinstance(top_n, int) and _TOP_N_MIN is not None and top_n < _TOP_N_MIN:
+        raise InvalidArgumentError("top_n", f"must be >= {_TOP_N_MIN}, got {top_n}")
     if not isinstance(return_documents, bool):
         raise InvalidArgumentTypeError(
             "return_documents", f"must be a bool, not {_type_name(return_documents)}"
@@ -174,6 +178,17 @@ def check_rerank_args(
     for key, value in extra.items():
         check_text(f"argument name {key!r}", key)
         check_json_value(key, value)
+    check_spec_fields(
+        "RerankRequest",
+        {
+            **extra,
+            "model": model,
+            "query": query,
+            "documents": documents,
+            "top_n": top_n,
+            "rank_fields": rank_fields,
+        },
+    )
 
 
 def _check_documents(documents: object) -> None:
@@ -256,6 +271,16 @@ def check_embeddings_args(*, model: object, input: object, extra: Mapping[str, o
     for key, value in extra.items():
         check_text(f"argument name {key!r}", key)
         check_json_value(key, value)
+    check_spec_fields("EmbeddingsRequest", {**extra, "model": model, "input": input})
+
+
+def check_spec_fields(schema: str, values: Mapping[str, object]) -> None:
+    """Raise for the first spec type or limit `values` break; None means "not set", as sent."""
+    for violation in find_violations(
+        schema, {key: value for key, value in values.items() if value is not None}
+    ):
+        error = InvalidArgumentTypeError if violation.wrong_type else InvalidArgumentError
+        raise error(violation.param, violation.message)
 
 
 def check_rerank_response(

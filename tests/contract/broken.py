@@ -135,6 +135,13 @@ def _ignore_top_n(request: JSON) -> JSON:
     return request
 
 
+def _accept_top_n_zero(request: JSON) -> JSON:
+    # One unenforced limit: top_n 0 is served as if top_n were absent.
+    if request.get("top_n") == 0 and not isinstance(request.get("top_n"), bool):
+        del request["top_n"]
+    return request
+
+
 def _ignore_rank_fields(request: JSON) -> JSON:
     # Only the semantic level sends rank_fields, and only valid ones.
     request.pop("rank_fields", None)
@@ -222,6 +229,7 @@ BREAKAGES = {
         Breakage("rank_fields_ignored", request=_ignore_rank_fields),
         Breakage("nondeterministic_scores", answer=_jitter),
         Breakage("accepts_invalid_requests", rejection=_accept_invalid),
+        Breakage("top_n_zero_accepted", request=_accept_top_n_zero),
         Breakage("undeclared_status_code", answer=_undeclared_status),
         Breakage("text_plain_content_type", content_type="text/plain"),
     ]

@@ -21,7 +21,14 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GEN_PKG = "together_rerank_generated"
-COPIED = ("openapi.yaml", "generator", "generated", "Makefile", "pyproject.toml")
+COPIED = (
+    "openapi.yaml",
+    "generator",
+    "generated",
+    "Makefile",
+    "pyproject.toml",
+    "together_rerank/_spec.py",
+)
 
 pytestmark = pytest.mark.slow
 
@@ -75,6 +82,7 @@ def repo_copy(tmp_path: Path) -> Path:
         if source.is_dir():
             shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, copy / name)
     (copy / ".venv").symlink_to(REPO_ROOT / ".venv", target_is_directory=True)
     return copy
@@ -142,3 +150,36 @@ def test_generation_is_deterministic(repo_copy: Path, tmp_path: Path) -> None:
     assert sorted(first) == sorted(second)
     differing = [path for path in first if first[path] != second[path]]
     assert not differing, f"files that differ between two runs: {differing}"
+
+
+def test_a_different_generator_version_is_reported_as_such(repo_copy: Path) -> None:
+    """Not as spec drift: the stamp says which tools wrote generated/."""
+    stamp = repo_copy / "generated" / GEN_PKG / "GENERATOR"
+    lines = stamp.read_text("utf-8").splitlines()
+    assert any(line.startswith("openapi-python-client ") for line in lines)
+    assert any(line.startswith("ruff ") for line in lines)
+    stamp.write_text(
+        "\n".join(
+            "openapi-python-client 0.28.4" if line.startswith("openapi-python-client") else line
+            for line in lines
+        )
+        + "\n",
+        "utf-8",
+    )
+    result = make(repo_copy, "check-generated")
+    assert result.returncode != 0, _output(result)
+    assert "written by other tool versions" in result.stderr, _output(result)
+    assert "generated/ has openapi-python-client 0.28.4" in result.stderr, _output(result)
+    assert "installed is openapi-python-client 0.29.1" in result.stderr, _output(result)
+    assert "out of date with openapi.yaml" not in result.stderr
+
+
+def test_check_generated_covers_the_spec_constants(repo_copy: Path) -> None:
+    constants = repo_copy / "together_rerank" / "_spec.py"
+    constants.write_text(constants.read_text("utf-8").replace('"minimum": 1', '"minimum": 2'))
+    result = make(repo_copy, "check-generated")
+    assert result.returncode != 0, _output(result)
+    assert "together_rerank/_spec.py is out of date with openapi.yaml" in result.stderr
+    assert make(repo_copy, "generate").returncode == 0
+    assert '"minimum": 1' in constants.read_text("utf-8")
+    assert make(repo_copy, "check-generated").returncode == 0

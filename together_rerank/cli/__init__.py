@@ -4,7 +4,8 @@ Exit codes are part of the interface, so scripts can tell failures apart:
 0 success, 1 unexpected failure, 2 bad input or usage, 3 no API key,
 4 server unreachable, 5 the server answered with an error, 6 a contract
 check failed, 7 `serve` could not start (address in use, unknown host),
-8 `check --fail-on-skip`: no property failed but some could not be checked.
+8 `check --fail-on-skip`: no property failed but some could not be checked,
+9 `spec-diff` found a change at or above --fail-on.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ._common import EXIT_API_ERROR, EXIT_BAD_INPUT, EXIT_CONNECTION, EXIT_NO_KE
 from .check import add_check_command
 from .rerank import add_rerank_command
 from .serve import add_serve_command
+from .spec_diff import add_spec_diff_command
 
 __all__ = ["main"]
 
@@ -39,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_serve_command(commands)
     add_rerank_command(commands)
     add_check_command(commands)
+    add_spec_diff_command(commands)
     return parser
 
 

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, cast
 
+import httpx
 import schemathesis
 from hypothesis import strategies as st
 from schemathesis import Case, GenerationMode
@@ -22,6 +23,7 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.core.result import Err
 
 from .answers import Answer
+from .boundaries import BoundaryCase, boundary_cases
 from .properties import Level, Outcome, Property, Violation, canonical_json
 from .spec import schema_level_spec
 
@@ -53,12 +55,14 @@ _CHECKS = (
         (GenerationMode.NEGATIVE,),
     ),
 )
-SCHEMA_PROPERTIES = tuple(check.name for check in _CHECKS)
+BOUNDARY_PROPERTY = "limits_enforced"
+SCHEMA_PROPERTIES = (*(check.name for check in _CHECKS), BOUNDARY_PROPERTY)
 _KINDS = {GenerationMode.POSITIVE: "valid", GenerationMode.NEGATIVE: "invalid"}
 
 # Only these operations are exercised; the spec has no others today, and a
 # newer spec's additions need their own review before a checker relies on them.
 OPERATIONS = ("POST /rerank", "POST /embeddings", "GET /models")
+_PATHS = frozenset(label.split(" ", 1)[1] for label in OPERATIONS)
 
 
 def schema_properties(
@@ -68,7 +72,7 @@ def schema_properties(
     model: str,
     embedding_model: str,
     timeout: float,
-) -> list[Property[Case[Any]]]:
+) -> list[Property[Any]]:
     """One property per schemathesis check, against the server at `base_url` (with /v1)."""
     config = SchemathesisConfig.from_dict(
         {
@@ -147,7 +151,72 @@ def schema_properties(
             unchecked=f"no {kind} request was generated; raise --max-examples",
         )
 
-    return [make(spec_check) for spec_check in _CHECKS]
+    return [
+        *(make(spec_check) for spec_check in _CHECKS),
+        _boundary_property(spec, root, headers, timeout),
+    ]
+
+
+def _boundary_property(
+    spec: dict[str, Any], root: str, headers: dict[str, str], timeout: float
+) -> Property[int]:
+    """Every limit of the spec at its boundary, the same requests on every run (no seed)."""
+    cases = [case for case in boundary_cases(spec) if case.path in _PATHS]
+
+    def check(_: int) -> Outcome:
+        if not cases:
+            return Outcome.UNCHECKED
+        wrong: list[tuple[BoundaryCase, Answer]] = []
+        with httpx.Client(headers=headers, timeout=timeout) as client:
+            for case in cases:
+                try:
+                    response = client.request(case.method, root + case.path, json=case.body)
+                except httpx.HTTPError as exc:
+                    raise Violation(
+                        f"no answer to {case.label}: {type(exc).__name__}: {exc}",
+                        {"request": {"endpoint": f"{case.method} {case.path}", "body": case.body}},
+                    ) from None
+                ok = response.is_success if case.valid else response.is_client_error
+                if not ok:
+                    wrong.append((case, _httpx_answer(response)))
+        if wrong:
+            case, answer = wrong[0]
+            expected = "accepted (2xx)" if case.valid else "refused (4xx)"
+            labels = "; ".join(f"{c.label}: {a.status}" for c, a in wrong[:8]) + (
+                "; ..." if len(wrong) > 8 else ""
+            )
+            raise Violation(
+                f"{len(wrong)} of {len(cases)} boundary requests answered wrongly, first: "
+                f"{case.label} must be {expected}, got {answer.status} ({labels})",
+                {
+                    "request": {"endpoint": f"{case.method} {case.path}", "body": case.body},
+                    "response": answer.describe(),
+                },
+            )
+        return Outcome.HELD
+
+    return Property(
+        BOUNDARY_PROPERTY,
+        Level.SCHEMA,
+        "every request limit in the spec holds at its boundary (deterministic cases)",
+        st.just(0),
+        check,
+        key=lambda _: BOUNDARY_PROPERTY,
+        unchecked="the spec has no request limits",
+    )
+
+
+def _httpx_answer(response: httpx.Response) -> Answer:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    return Answer(
+        status=response.status_code,
+        body=body,
+        text=response.text,
+        content_type=response.headers.get("content-type", ""),
+    )
 
 
 def _require_json_body(case: Case[Any], response: Any) -> None:

@@ -66,7 +66,28 @@ def schema_level_spec(*, rerank_model: str, embedding_model: str) -> dict[str, A
         _pin_model(schemas[schema], model)
         _pin_model(spec["paths"][path]["post"]["requestBody"], model)
     del schemas["RerankRequest"]["properties"]["rank_fields"]
+    # The examples too: schemathesis sends them as they are, and a request with a
+    # field the schema no longer describes is neither valid nor invalid to it.
+    _drop_field(schemas["RerankRequest"], "rank_fields")
+    _drop_field(spec["paths"]["/rerank"]["post"]["requestBody"], "rank_fields")
     return spec
+
+
+def _drop_field(node: Any, field: str) -> None:
+    """Remove `field` from every request example under `node`."""
+    if isinstance(node, list):
+        for item in node:
+            _drop_field(item, field)
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if key == "example" and isinstance(value, dict):
+            value.pop(field, None)
+        if key == "examples" and isinstance(value, dict):
+            for named in value.values():
+                if isinstance(named, dict) and isinstance(named.get("value"), dict):
+                    named["value"].pop(field, None)
+        _drop_field(value, field)
 
 
 def _pin_model(node: Any, model: str) -> None:

@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from together_rerank._spec_checks import find_violations, spec_limit
 from together_rerank.server.errors import APIError, echo
 from together_rerank.server.text import words
 
@@ -218,15 +219,19 @@ def _string(obj: dict[str, Any], name: str) -> str:
     return value
 
 
+# The spec's, from the generated `_spec`: a `make generate` moves it, not a hand edit.
+_TOP_N_MIN = spec_limit("RerankRequest", "top_n", "minimum")
+
+
 def _top_n(value: Any) -> int:
-    message = "must be an integer >= 1"
+    message = "must be an integer" + ("" if _TOP_N_MIN is None else f" >= {_TOP_N_MIN}")
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _invalid("top_n", message, got=value)
     if isinstance(value, float):
         if not value.is_integer():
             raise _invalid("top_n", message, got=value, code="invalid_value")
         value = int(value)
-    if value < 1:
+    if _TOP_N_MIN is not None and value < _TOP_N_MIN:
         raise _invalid("top_n", message, got=value, code="invalid_value")
     top_n: int = value
     return top_n
@@ -297,6 +302,7 @@ def validate_rerank(obj: dict[str, Any], *, max_documents: int) -> RerankParams:
     if not isinstance(return_documents, bool):
         raise _invalid("return_documents", "must be a boolean", got=return_documents)
     rank_fields = _rank_fields(obj["rank_fields"], documents) if "rank_fields" in obj else None
+    check_spec_fields("RerankRequest", obj)
     return RerankParams(model, query, documents, top_n, return_documents, rank_fields)
 
 
@@ -307,6 +313,7 @@ def validate_embeddings(obj: dict[str, Any], *, max_inputs: int) -> EmbeddingsPa
         raise _missing("input")
     value = obj["input"]
     if isinstance(value, str):
+        check_spec_fields("EmbeddingsRequest", obj)
         return EmbeddingsParams(model, [value])
     if not isinstance(value, list):
         raise _invalid("input", "must be a string or an array of strings", got=value)
@@ -322,6 +329,7 @@ def validate_embeddings(obj: dict[str, Any], *, max_inputs: int) -> EmbeddingsPa
     for i, item in enumerate(value):
         if not isinstance(item, str):
             raise _invalid(f"input[{i}]", "must be a string", got=item)
+    check_spec_fields("EmbeddingsRequest", obj)
     return EmbeddingsParams(model, value)
 
 
@@ -349,3 +357,10 @@ def check_rerank_work(
             param="documents",
             code="too_much_work",
         )
+
+
+def check_spec_fields(schema: str, obj: dict[str, Any]) -> None:
+    """The spec's types and limits (from the generated `_spec`), for what the checks above miss."""
+    for violation in find_violations(schema, obj, integral_floats=True):
+        code = "invalid_type" if violation.wrong_type else "invalid_value"
+        raise _invalid(violation.param, violation.message, code=code)
