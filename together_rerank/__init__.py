@@ -35,6 +35,8 @@ from .plugins.log import LoggingPlugin
 from .plugins.retry import RetryPlugin, RetryPolicy
 
 if TYPE_CHECKING:
+    from .plugins.cache import CachePlugin
+    from .plugins.rate_limit import RateLimitPlugin
     from .types import (
         EmbeddingData,
         EmbeddingsRequest,
@@ -60,11 +62,19 @@ _LAZY_TYPES = frozenset(
 )
 
 
+# Plugins whose libraries take a while to import load on first use too.
+_LAZY_PLUGINS = {"CachePlugin": "cache", "RateLimitPlugin": "rate_limit"}
+
+
 def __getattr__(name: str) -> object:
     if name in _LAZY_TYPES:
         from . import types
 
         return getattr(types, name)
+    if name in _LAZY_PLUGINS:
+        import importlib
+
+        return getattr(importlib.import_module(f".plugins.{_LAZY_PLUGINS[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -80,6 +90,7 @@ __all__ = [
     "AsyncTogether",
     "AuthenticationError",
     "BadRequestError",
+    "CachePlugin",
     "ConflictError",
     "EmbeddingData",
     "EmbeddingsRequest",
@@ -94,6 +105,7 @@ __all__ = [
     "PermissionDeniedError",
     "Plugin",
     "RateLimitError",
+    "RateLimitPlugin",
     "RawResponse",
     "RequestOptions",
     "RerankChoicesData",

@@ -16,6 +16,11 @@ from typing import Any, Generic, TypedDict, TypeVar
 import httpx
 import pydantic_core
 
+from ._batching import (
+    DEFAULT_MAX_CONCURRENCY,
+    check_max_concurrency,
+    check_max_documents_per_request,
+)
 from ._exceptions import (
     InvalidArgumentError,
     InvalidArgumentTypeError,
@@ -142,6 +147,8 @@ class ClientSettings(TypedDict):
     max_retries: int | None
     default_headers: Mapping[str, str] | None
     plugins: Sequence[Plugin] | None
+    max_documents_per_request: int | None
+    max_concurrency: int | None
 
 
 class BaseClient:
@@ -157,8 +164,15 @@ class BaseClient:
         default_headers: Mapping[str, str] | None,
         plugins: Sequence[Plugin] | None,
         http_client_timeout: httpx.Timeout | None,
+        max_documents_per_request: int | None = None,
+        max_concurrency: int | None = None,
     ) -> None:
         setup_logging()
+        # Auto-batching of rerank calls (see `_batching`): off unless a limit is set.
+        self.max_documents_per_request = check_max_documents_per_request(max_documents_per_request)
+        self.max_concurrency = check_max_concurrency(
+            DEFAULT_MAX_CONCURRENCY if max_concurrency is None else max_concurrency
+        )
         self.base_url = normalize_base_url(
             base_url or _env("TOGETHER_BASE_URL") or DEFAULT_BASE_URL
         )
@@ -188,7 +202,13 @@ class BaseClient:
             for plugin in (RetryPlugin(), LoggingPlugin())
             if not any(isinstance(mine, type(plugin)) for mine in self.plugins)
         ]
-        self._chain: tuple[Plugin, ...] = (*self.plugins, *builtins)
+        # A plugin with `per_attempt = True` (RateLimitPlugin) goes inside the
+        # retries, so that it sees every attempt.
+        outer = [p for p in self.plugins if not getattr(p, "per_attempt", False)]
+        inner = [p for p in self.plugins if getattr(p, "per_attempt", False)]
+        retry = [p for p in builtins if isinstance(p, RetryPlugin)]
+        rest = [p for p in builtins if not isinstance(p, RetryPlugin)]
+        self._chain: tuple[Plugin, ...] = (*outer, *retry, *inner, *rest)
         self._urls: dict[str, httpx.URL] = {}
 
     def _settings_with(
@@ -200,6 +220,8 @@ class BaseClient:
         max_retries: int | None,
         default_headers: Mapping[str, str] | None,
         plugins: Sequence[Plugin] | None,
+        max_documents_per_request: int | None = None,
+        max_concurrency: int | None = None,
     ) -> ClientSettings:
         """This client's settings with the given ones in their place (for `with_options`)."""
         return {
@@ -209,6 +231,14 @@ class BaseClient:
             "max_retries": max_retries if max_retries is not None else self.max_retries,
             "default_headers": {**self.default_headers, **(default_headers or {})},
             "plugins": plugins if plugins is not None else self.plugins,
+            "max_documents_per_request": (
+                max_documents_per_request
+                if max_documents_per_request is not None
+                else self.max_documents_per_request
+            ),
+            "max_concurrency": max_concurrency
+            if max_concurrency is not None
+            else self.max_concurrency,
         }
 
     @property

@@ -34,6 +34,8 @@ class Together(SyncAPIClient):
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.Client | None = None,
         plugins: Sequence[Plugin] | None = None,
+        max_documents_per_request: int | None = None,
+        max_concurrency: int | None = None,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -42,6 +44,8 @@ class Together(SyncAPIClient):
             max_retries=max_retries,
             default_headers=default_headers,
             plugins=plugins,
+            max_documents_per_request=max_documents_per_request,
+            max_concurrency=max_concurrency,
             http_client_timeout=http_client.timeout if http_client is not None else None,
         )
         self._owns_http = http_client is None
@@ -58,6 +62,8 @@ class Together(SyncAPIClient):
         max_retries: int | None = None,
         default_headers: Mapping[str, str] | None = None,
         plugins: Sequence[Plugin] | None = None,
+        max_documents_per_request: int | None = None,
+        max_concurrency: int | None = None,
     ) -> Together:
         """A copy with some settings changed; it shares this client's connection pool."""
         settings = self._settings_with(
@@ -67,6 +73,8 @@ class Together(SyncAPIClient):
             max_retries=max_retries,
             default_headers=default_headers,
             plugins=plugins,
+            max_documents_per_request=max_documents_per_request,
+            max_concurrency=max_concurrency,
         )
         return Together(**settings, http_client=self._http)
 
@@ -103,6 +111,8 @@ class AsyncTogether(AsyncAPIClient):
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
         plugins: Sequence[Plugin] | None = None,
+        max_documents_per_request: int | None = None,
+        max_concurrency: int | None = None,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -111,6 +121,8 @@ class AsyncTogether(AsyncAPIClient):
             max_retries=max_retries,
             default_headers=default_headers,
             plugins=plugins,
+            max_documents_per_request=max_documents_per_request,
+            max_concurrency=max_concurrency,
             http_client_timeout=http_client.timeout if http_client is not None else None,
         )
         self._owns_http = http_client is None
@@ -127,6 +139,8 @@ class AsyncTogether(AsyncAPIClient):
         max_retries: int | None = None,
         default_headers: Mapping[str, str] | None = None,
         plugins: Sequence[Plugin] | None = None,
+        max_documents_per_request: int | None = None,
+        max_concurrency: int | None = None,
     ) -> AsyncTogether:
         """A copy with some settings changed; it shares this client's connection pool."""
         settings = self._settings_with(
@@ -136,6 +150,8 @@ class AsyncTogether(AsyncAPIClient):
             max_retries=max_retries,
             default_headers=default_headers,
             plugins=plugins,
+            max_documents_per_request=max_documents_per_request,
+            max_concurrency=max_concurrency,
         )
         return AsyncTogether(**settings, http_client=self._http)
 

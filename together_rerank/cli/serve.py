@@ -30,7 +30,15 @@ def add_serve_command(commands: Any) -> None:
         action="append",
         default=[],
         metavar="NAME=ENGINE",
-        help="also serve NAME with ENGINE (bm25 or hashed-ngrams); repeatable",
+        help="also serve NAME with ENGINE (bm25, term-overlap or hashed-ngrams); repeatable",
+    )
+    parser.add_argument(
+        "--max-documents",
+        type=int,
+        default=None,
+        metavar="N",
+        help="answer 400 (param 'documents') to a rerank request with more than N documents "
+        "(default: 10000)",
     )
     parser.set_defaults(run=_run)
 
@@ -59,5 +67,11 @@ def _run(args: argparse.Namespace) -> int:
     api_key = args.api_key if args.api_key is not None else api_key_from_env()
     if api_key == "":
         raise CLIError("--api-key: must not be empty (omit it to serve without a key)")
-    serve(host=args.host, port=args.port, config=ServerConfig(models=models, api_key=api_key))
+    limits = {}
+    if args.max_documents is not None:
+        if args.max_documents < 1:
+            raise CLIError(f"--max-documents: must be at least 1, got {args.max_documents}")
+        limits["max_documents"] = args.max_documents
+    config = ServerConfig(models=models, api_key=api_key, **limits)
+    serve(host=args.host, port=args.port, config=config)
     return EXIT_OK

@@ -1,8 +1,10 @@
 """Which model names the server answers to, and which local engine serves each.
 
-Two engines exist, both lexical and weight-free (see `engines.bm25` and `engines.hashed_ngrams`):
+The engines are lexical and weight-free (see `engines.bm25`, `engines.term_overlap` and
+`engines.hashed_ngrams`):
 
-* ``bm25`` ranks documents for ``POST /rerank``;
+* ``bm25`` ranks documents for ``POST /rerank``, with statistics from the request's documents;
+* ``term-overlap`` ranks documents for ``POST /rerank``, each on its own (pointwise);
 * ``hashed-ngrams`` embeds text for ``POST /embeddings``.
 
 `DEFAULT_MODELS` maps the names Together documents for those endpoints onto
@@ -22,7 +24,7 @@ from together_rerank.server.errors import APIError, echo
 ModelKind = Literal["rerank", "embedding"]
 
 ENGINES: Mapping[str, ModelKind] = MappingProxyType(
-    {"bm25": "rerank", "hashed-ngrams": "embedding"}
+    {"bm25": "rerank", "term-overlap": "rerank", "hashed-ngrams": "embedding"}
 )
 """Every engine this server has, and what kind of model each one backs."""
 
