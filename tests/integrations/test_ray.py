@@ -28,7 +28,12 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.con
 from starlette.responses import JSONResponse  # noqa: E402
 from starlette.types import ASGIApp, Receive, Scope, Send  # noqa: E402
 
-from together_rerank import AsyncTogether, BadRequestError, RerankResponse  # noqa: E402
+from together_rerank import (  # noqa: E402
+    AsyncTogether,
+    BadRequestError,
+    RerankResponse,
+    TogetherError,
+)
 from together_rerank.integrations.ray import (  # noqa: E402
     TogetherReranker,
     _Budget,
@@ -134,21 +139,17 @@ def make_rows(count: int, *, seed: int = 7, failing: tuple[int, ...] = ()) -> li
 
 async def reference(
     base_url: str, rows: list[dict[str, Any]], **options: Any
-) -> list[RerankResponse | Exception]:
-    """The same input ranked in this process, for comparison."""
+) -> list[RerankResponse | TogetherError]:
+    """The same input ranked by `create_many` in this process, for comparison."""
     async with AsyncTogether(base_url=base_url) as client:
-        limit = asyncio.Semaphore(8)
-
-        async def one(row: dict[str, Any]) -> RerankResponse | Exception:
-            async with limit:
-                try:
-                    return await client.rerank.create(
-                        model=MODEL, query=row["query"], documents=row["documents"], **options
-                    )
-                except BadRequestError as exc:
-                    return exc
-
-        return list(await asyncio.gather(*(one(row) for row in rows)))
+        return await client.rerank.create_many(
+            model=MODEL,
+            queries=[row["query"] for row in rows],
+            documents=[row["documents"] for row in rows],
+            return_exceptions=True,
+            progress=False,
+            **options,
+        )
 
 
 def by_id(dataset: Any) -> dict[int, dict[str, Any]]:
@@ -242,8 +243,9 @@ def test_with_an_error_column_a_failing_row_is_kept_with_its_error(
     cluster: None, recorder: tuple[Recorder, str]
 ) -> None:
     _, base_url = recorder
-    rows = make_rows(50, failing=(17, 33))
+    rows = make_rows(50, failing=(17, 33))  # the server answers these with a 400
     expected = asyncio.run(reference(base_url, rows))
+    rows[40]["documents"] = []  # and this one the client refuses before sending
     got = by_id(
         ray.data.from_items(rows).map_batches(
             TogetherReranker,
@@ -256,15 +258,18 @@ def test_with_an_error_column_a_failing_row_is_kept_with_its_error(
     assert sorted(got) == list(range(50))
     for row, answer in zip(rows, expected, strict=True):
         out = got[row["row_id"]]
-        if row["row_id"] in (17, 33):
+        if row["row_id"] == 40:
+            assert out["rerank_error"] == "InvalidArgumentError: documents: must not be empty"
+        elif row["row_id"] in (17, 33):
             assert isinstance(answer, BadRequestError)
             assert out["rerank_error"] == f"BadRequestError: {answer}"
-            assert out["rerank_index"] is None
-            assert out["rerank_score"] is None
         else:
             assert isinstance(answer, RerankResponse)
             assert out["rerank_error"] is None
             assert out["rerank_index"] == [r.index for r in answer.results]
+            continue
+        assert out["rerank_index"] is None
+        assert out["rerank_score"] is None
 
 
 def test_the_numpy_batch_format_works_too(cluster: None, recorder: tuple[Recorder, str]) -> None:

@@ -52,7 +52,8 @@ import ray.data
 from .._client import AsyncTogether
 from .._exceptions import InvalidArgumentError, InvalidArgumentTypeError, TogetherError
 from .._plugins import Flow, Plugin, RequestOptions, Sleep
-from ..plugins.retry import RetryPlugin, RetryPolicy
+from .._validation import check_rerank_args
+from ..plugins.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from ..types import RerankResponse
@@ -70,6 +71,10 @@ OnError = Literal["raise", "column"]
 DEFAULT_RATE_LIMIT_NAME = "together-rerank-rate-limit"
 """The Ray actor name `job_rate_limit` creates or finds, so that stages of one job share it."""
 
+# Options of create_many that are not fields of the request body.
+_CALL_OPTIONS = frozenset(
+    {"max_documents_per_request", "extra_headers", "extra_query", "extra_body"}
+)
 # A 429 without Retry-After holds every actor back this long.
 _DEFAULT_HOLD_SECONDS = 1.0
 # How often a request waiting for its slot looks again while a reservation is on its way.
@@ -334,8 +339,7 @@ class TogetherReranker:
         if self._client is None:
             plugins: list[Plugin] = []
             if self._rate_limit is not None:
-                # An explicit RetryPlugin first keeps the budget inside the retries.
-                plugins = [RetryPlugin(), _JobRateLimitPlugin(_Slots(self._rate_limit))]
+                plugins = [_JobRateLimitPlugin(_Slots(self._rate_limit))]
             self._client = AsyncTogether(**self._client_settings, plugins=plugins)
         return self._client
 
@@ -349,28 +353,46 @@ class TogetherReranker:
     async def _rank(
         self, queries: list[Any], documents: list[Any]
     ) -> list[RerankResponse | TogetherError]:
-        client = self._get_client()
-        limit = asyncio.Semaphore(self.max_concurrency)
+        results: list[RerankResponse | TogetherError | None] = [None] * len(queries)
+        if self.on_error == "column":
+            # create_many checks every row before sending any; a bad row must
+            # land in its own error cell, not fail the rows beside it.
+            for i, (query, docs) in enumerate(zip(queries, documents, strict=True)):
+                results[i] = self._invalid(query, docs)
+        rows = [i for i, result in enumerate(results) if result is None]
+        if not rows:
+            return results  # type: ignore[return-value]  # all errors
+        answers = await self._get_client().rerank.create_many(
+            model=self.model,
+            queries=[queries[i] for i in rows],
+            documents=[documents[i] for i in rows],
+            top_n=self.top_n,
+            return_documents=self.return_documents,
+            rank_fields=self.rank_fields,
+            max_concurrency=self.max_concurrency,
+            return_exceptions=self.on_error == "column",
+            progress=False,
+            **self.options,
+        )
+        for i, answer in zip(rows, answers, strict=True):
+            results[i] = answer
+        assert all(result is not None for result in results)  # every row answered
+        return results  # type: ignore[return-value]
 
-        async def one(query: Any, docs: Any) -> RerankResponse | TogetherError:
-            async with limit:
-                try:
-                    return await client.rerank.create(
-                        model=self.model,
-                        query=query,
-                        documents=docs,
-                        top_n=self.top_n,
-                        return_documents=self.return_documents,
-                        rank_fields=self.rank_fields,
-                        **self.options,
-                    )
-                except TogetherError as exc:
-                    if self.on_error == "raise":
-                        raise
-                    return exc
-
-        rows = zip(queries, documents, strict=True)
-        return list(await asyncio.gather(*(one(query, docs) for query, docs in rows)))
+    def _invalid(self, query: Any, documents: Any) -> InvalidArgumentError | None:
+        try:
+            check_rerank_args(
+                model=self.model,
+                query=query,
+                documents=documents,
+                top_n=self.top_n,
+                return_documents=self.return_documents,
+                rank_fields=self.rank_fields,
+                extra={k: v for k, v in self.options.items() if k not in _CALL_OPTIONS},
+            )
+        except InvalidArgumentError as exc:
+            return exc
+        return None
 
     def _columns(
         self, results: list[RerankResponse | TogetherError]
