@@ -39,6 +39,7 @@ Requires the ``ray`` extra (``pip install 'together-rerank[ray]'``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 from collections import deque
@@ -79,6 +80,8 @@ _CALL_OPTIONS = frozenset(
 _DEFAULT_HOLD_SECONDS = 1.0
 # How often a request waiting for its slot looks again while a reservation is on its way.
 _POLL_SECONDS = 0.005
+# How long one watch for holds waits at the budget actor before asking again.
+_WATCH_SECONDS = 30.0
 # Longest wait for the budget actor's answer before the request fails.
 _RESERVE_TIMEOUT_SECONDS = 60.0
 
@@ -95,7 +98,8 @@ class _Budget:
 
     Strictly spaced (no burst): in any window of W seconds at most
     ``W * rpm / 60 + 1`` send times fall. Times are given as delays from the
-    moment of the answer, so clocks of different nodes never meet.
+    moment of the answer, so clocks of different nodes never meet. An async
+    actor, so that every map actor can keep a `watch` waiting for the next hold.
     """
 
     def __init__(self, requests_per_minute: float) -> None:
@@ -103,12 +107,14 @@ class _Budget:
         self._interval = 60.0 / requests_per_minute
         self._next = time.monotonic()
         self._hold_until = 0.0
+        self._holds = 0
+        self._new_hold = asyncio.Event()
 
-    def limit(self) -> float:
+    async def limit(self) -> float:
         """The requests per minute this budget allows."""
         return self.requests_per_minute
 
-    def reserve(self, count: int) -> tuple[list[float], float]:
+    async def reserve(self, count: int) -> tuple[list[float], float]:
         """`count` send times (seconds from now) and how long any hold still lasts."""
         now = time.monotonic()
         start = max(self._next, self._hold_until, now)
@@ -116,9 +122,21 @@ class _Budget:
         delays = [start - now + i * self._interval for i in range(count)]
         return delays, max(0.0, self._hold_until - now)
 
-    def hold(self, seconds: float) -> None:
-        """Send nothing more for `seconds` (a 429 asked for it)."""
-        self._hold_until = max(self._hold_until, time.monotonic() + seconds)
+    async def hold(self, seconds: float) -> None:
+        """Send nothing more for `seconds` (a 429 asked for it), and tell every watcher."""
+        until = time.monotonic() + seconds
+        if until > self._hold_until:
+            self._hold_until = until
+            self._holds += 1
+            self._new_hold.set()
+            self._new_hold = asyncio.Event()
+
+    async def watch(self, seen: int, timeout: float) -> tuple[int, float]:
+        """After a hold newer than the `seen`-th (or `timeout`): holds so far, seconds left."""
+        if self._holds == seen:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._new_hold.wait(), timeout)
+        return self._holds, max(0.0, self._hold_until - time.monotonic())
 
 
 def _check_rate(value: object) -> float:
@@ -168,6 +186,7 @@ class _Slots:
         self._times: deque[float] = deque()
         self._waiting = 0
         self._refill: asyncio.Task[None] | None = None
+        self._watcher: asyncio.Task[None] | None = None
         self._error: BaseException | None = None
         self.hold_until = 0.0
 
@@ -199,8 +218,11 @@ class _Slots:
                 f"the job's rate-limit actor did not answer: {type(self._error).__name__}: "
                 f"{self._error}"
             ) from self._error
+        loop = asyncio.get_running_loop()
         if self._refill is None or self._refill.done():
-            self._refill = asyncio.get_running_loop().create_task(self._fill())
+            self._refill = loop.create_task(self._fill())
+        if self._watcher is None:
+            self._watcher = loop.create_task(self._watch())
 
     async def _fill(self) -> None:
         try:
@@ -212,6 +234,23 @@ class _Slots:
                 self._times.extend(now + delay for delay in delays)
         except Exception as exc:
             self._error = exc
+
+    async def _watch(self) -> None:
+        # Another actor's 429 reaches this one within a round trip, not only
+        # with its next reservation: times already reserved inside the hold
+        # are then dropped instead of earning 429s of their own.
+        seen = 0
+        while True:
+            try:
+                reply = self._budget.watch.remote(seen, _WATCH_SECONDS)
+                seen, held = await asyncio.wait_for(
+                    reply, _WATCH_SECONDS + _RESERVE_TIMEOUT_SECONDS
+                )
+            except Exception:
+                # Reservations still carry holds; a failing budget fails them.
+                await asyncio.sleep(_WATCH_SECONDS)
+                continue
+            self.hold_until = max(self.hold_until, time.monotonic() + held)
 
 
 class _JobRateLimitPlugin:
