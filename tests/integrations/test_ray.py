@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import random
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +30,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.con
 from starlette.responses import JSONResponse  # noqa: E402
 from starlette.types import ASGIApp, Receive, Scope, Send  # noqa: E402
 
+from benchmarks import ray_scale  # noqa: E402
 from together_rerank import (  # noqa: E402
     AsyncTogether,
     BadRequestError,
@@ -430,6 +433,14 @@ def test_bad_settings_are_named_before_anything_runs() -> None:
 def test_the_api_key_stays_out_of_the_repr() -> None:
     reranker = TogetherReranker(model=MODEL, api_key="sk-ray-secret-123")
     assert "sk-ray-secret-123" not in repr(reranker)
+
+
+def test_the_ray_benchmark_runs_in_quick_mode(cluster: None, tmp_path: Path) -> None:
+    out = tmp_path / "ray_scale.json"
+    assert ray_scale.main(["--quick", "--json", str(out)]) == 0
+    figures = json.loads(out.read_text())
+    assert [f["name"].split(",")[0] for f in figures] == ["create_many"] * 2 + ["Ray Data"] * 2
+    assert all(f["rows"] == 40 and f["rows_per_second"] > 0 for f in figures)
 
 
 def test_importing_the_sdk_does_not_import_ray() -> None:
