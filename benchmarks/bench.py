@@ -7,7 +7,8 @@ Rows (see docs/performance.md):
 3. async throughput: 2,000 requests at concurrency 64 against the local server
    on loopback (in its own process);
 4. import time of `together_rerank` vs `import httpx, pydantic`;
-5. peak extra memory of the large call, against the response size.
+5. peak extra memory of the large call, against the response size;
+6. the scale rows of `benchmarks/scale.py`: auto-batching, create_many, CachePlugin.
 The official `together` SDK joins rows 1-4 when it is installed (`pip install
 'together-rerank[bench]'`). `--quick` runs a small version as a smoke test.
 """
@@ -420,7 +421,16 @@ def run(quick: bool) -> Report:
     report.rows.append(import_row(3 if quick else 11))
     report.rows.append(first_call_row(3 if quick else 11))
     report.rows.append(memory_row())
+    report.rows += [Row(**fields) for fields in _scale_rows(quick)]
     return report
+
+
+def _scale_rows(quick: bool) -> list[dict[str, Any]]:
+    # Run as a script, this file's folder is on sys.path, not the repository root.
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from benchmarks.scale import rows
+
+    return rows(quick)
 
 
 def render(report: Report) -> str:

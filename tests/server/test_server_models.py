@@ -29,8 +29,13 @@ def test_default_models_cover_togethers_rerank_and_embedding_names() -> None:
         "BAAI/bge-large-en-v1.5",
     ):
         assert DEFAULT_MODELS[name] == "hashed-ngrams"
-    assert set(DEFAULT_MODELS.values()) == set(ENGINES)
-    assert dict(ENGINES) == {"bm25": "rerank", "hashed-ngrams": "embedding"}
+    # term-overlap is served only when asked for (`--model NAME=term-overlap`).
+    assert set(DEFAULT_MODELS.values()) == set(ENGINES) - {"term-overlap"}
+    assert dict(ENGINES) == {
+        "bm25": "rerank",
+        "term-overlap": "rerank",
+        "hashed-ngrams": "embedding",
+    }
 
 
 def test_parse_model_spec_splits_name_and_engine() -> None:

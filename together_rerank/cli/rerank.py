@@ -12,6 +12,7 @@ from typing import Any, TextIO
 from .._client import Together
 from ..types import RerankResponse
 from ._common import EXIT_OK, CLIError
+from .rerank_many import run_queries
 
 DEFAULT_MODEL = "Salesforce/Llama-Rank-V1"
 
@@ -27,8 +28,25 @@ def add_rerank_command(commands: Any) -> None:
             "TOGETHER_BASE_URL like the SDK."
         ),
     )
-    parser.add_argument("file", metavar="FILE", help="documents: a text or JSON Lines file, or -")
-    parser.add_argument("--query", "-q", required=True, help="the search query")
+    parser.add_argument(
+        "file", metavar="FILE", nargs="?", help="documents: a text or JSON Lines file, or -"
+    )
+    parser.add_argument("--query", "-q", help="the search query (with FILE)")
+    parser.add_argument(
+        "--queries",
+        metavar="QUERIES",
+        help='many queries instead: JSON Lines {"query": ..., "documents": [...]} (or -); '
+        "prints one JSON result per line, in input order",
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=8, help="queries in flight at once (default: 8)"
+    )
+    parser.add_argument(
+        "--max-documents-per-request",
+        type=int,
+        metavar="N",
+        help="send more than N documents as batches of N, merged (exact for pointwise models)",
+    )
     parser.add_argument("--model", "-m", default=DEFAULT_MODEL, help=f"default: {DEFAULT_MODEL}")
     parser.add_argument("--top-n", "-n", type=int, help="return only the N best documents")
     parser.add_argument(
@@ -71,11 +89,19 @@ def read_documents(stream: TextIO, name: str) -> Documents:
 
 
 def _run(args: argparse.Namespace) -> int:
-    documents = _load(args.file)
     rank_fields = None
     if args.rank_fields is not None:
         rank_fields = [field.strip() for field in args.rank_fields.split(",") if field.strip()]
-    with Together(base_url=args.base_url) as client:
+    if args.queries is not None:
+        if args.file is not None or args.query is not None:
+            raise CLIError("--queries reads queries and documents itself: give no FILE or --query")
+        return run_queries(args, rank_fields)
+    if args.file is None or args.query is None:
+        raise CLIError("give FILE and --query, or --queries FILE")
+    documents = _load(args.file)
+    with Together(
+        base_url=args.base_url, max_documents_per_request=args.max_documents_per_request
+    ) as client:
         response = client.rerank.create(
             model=args.model,
             query=args.query,

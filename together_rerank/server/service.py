@@ -8,14 +8,13 @@ stays free for other requests.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 from together_rerank.server.config import ServerConfig
 from together_rerank.server.documents import ranked_text, returned_text
 from together_rerank.server.engines import bm25, hashed_ngrams, term_overlap
-from together_rerank.server.engines.bm25 import Ranked
 from together_rerank.server.errors import APIError, json_bytes
 from together_rerank.server.models import ModelRegistry
 from together_rerank.server.text import count_usage_tokens
@@ -26,11 +25,8 @@ from together_rerank.server.validation import (
     validate_rerank,
 )
 
-_RANKERS: dict[str, Callable[[str, Sequence[str], int | None], list[Ranked]]] = {
-    "bm25": bm25.rank,
-    "term-overlap": term_overlap.rank,
-}
-"""The rank function of each rerank engine in `ENGINES`."""
+_RANKERS: dict[str, ModuleType] = {"bm25": bm25, "term-overlap": term_overlap}
+"""The module (with its `rank` function) of each rerank engine in `ENGINES`."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +53,7 @@ def rerank(config: ServerConfig, registry: ModelRegistry, body: bytes) -> Reply:
     try:
         params = validate_rerank(obj, max_documents=config.max_documents)
         texts = [ranked_text(doc, params.rank_fields) for doc in params.documents]
-        ranked = _RANKERS[model.engine](params.query, texts, params.top_n)
+        ranked = _RANKERS[model.engine].rank(params.query, texts, params.top_n)
         results: list[dict[str, Any]] = []
         for item in ranked:
             result: dict[str, Any] = {"index": item.index, "relevance_score": item.relevance_score}

@@ -46,10 +46,15 @@ def relevance_score(query_terms: Counter[str], text: str) -> float:
     return matched / total
 
 
+def relevance_scores(query: str, texts: Sequence[str]) -> list[float]:
+    """Score each text against the query, in [0, 1), in input order; each on its own."""
+    query_terms = Counter(terms(query))
+    return [relevance_score(query_terms, text) for text in texts]
+
+
 def rank(query: str, texts: Sequence[str], top_n: int | None = None) -> list[Ranked]:
     """Rank texts by relevance to the query: score descending, ties by index ascending."""
-    query_terms = Counter(terms(query))
-    scores = [relevance_score(query_terms, text) for text in texts]
+    scores = relevance_scores(query, texts)
     order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
     if top_n is not None:
         order = order[:top_n]
