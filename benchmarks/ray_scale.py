@@ -70,19 +70,19 @@ async def _serve(latency: float) -> None:
 @contextmanager
 def latency_server(latency: float) -> Iterator[str]:
     """A base URL served by `_serve` in a child process."""
-    child = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "benchmarks.ray_scale", "--serve", str(latency)],
         stdout=subprocess.PIPE,
         text=True,
         cwd=Path(__file__).resolve().parents[1],
-    )
-    try:
-        assert child.stdout is not None
-        port = int(child.stdout.readline())
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        child.terminate()
-        child.wait(10)
+    ) as child:
+        try:
+            assert child.stdout is not None
+            port = int(child.stdout.readline())
+            yield f"http://127.0.0.1:{port}/v1"
+        finally:
+            child.terminate()
+            child.wait(10)
 
 
 @dataclass

@@ -25,7 +25,10 @@ import pytest
 ray = pytest.importorskip("ray", reason="the `ray` extra is not installed")
 
 # Ray Data 2.60 warns about its own defaults when it builds a DataContext.
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.context")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.context"),
+]
 
 from starlette.responses import JSONResponse  # noqa: E402
 from starlette.types import ASGIApp, Receive, Scope, Send  # noqa: E402
