@@ -7,7 +7,11 @@ differ only in the line that drives the plugin chain.
 
 from __future__ import annotations
 
+import base64
+import inspect
+import math
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,9 +30,11 @@ from ._exceptions import (
     InvalidArgumentTypeError,
     MissingAPIKeyError,
     make_status_error,
+    plugin_name,
 )
 from ._plugins import Plugin, RequestOptions, chain, run_async, run_sync
 from ._response import RawResponse
+from ._secrets import display_url
 from ._validation import find_invalid_json
 from ._version import __version__
 from .plugins.log import LoggingPlugin, setup_logging
@@ -71,13 +77,22 @@ def normalize_base_url(url: str | httpx.URL) -> httpx.URL:
     """The base URL that paths are joined to: a bare host gets `/v1`; a trailing slash is added."""
     parsed = httpx.URL(url)
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise InvalidArgumentError("base_url", f"must be an http(s) URL, got {str(url)!r}")
+        raise InvalidArgumentError(
+            "base_url", f"must be an http(s) URL, got {display_url(str(url))!r}"
+        )
     path = parsed.path.rstrip("/")
     # The two official SDK generations disagree (one wants `/v1` in the base,
     # the other adds it itself); both forms of TOGETHER_BASE_URL must work.
     if not path:
         path = "/v1"
     return parsed.copy_with(path=path + "/", query=None, fragment=None)
+
+
+def _basic_auth(url: httpx.URL) -> str | None:
+    if not url.userinfo:
+        return None
+    credentials = f"{url.username}:{url.password}".encode()
+    return f"Basic {base64.b64encode(credentials).decode('ascii')}"
 
 
 def _check_api_key(key: object) -> str | None:
@@ -107,11 +122,119 @@ def _check_max_retries(max_retries: object) -> int:
     return max_retries
 
 
-def _to_timeout(timeout: Timeout) -> httpx.Timeout:
+def _check_seconds(param: str, value: object) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise InvalidArgumentTypeError(
+            param, f"must be a number of seconds or an httpx.Timeout, not {type(value).__name__}"
+        )
+    # 0 would fail every connect at once, inf overflows the socket layer and nan
+    # compares false to everything: none of them is a limit.
+    if not (math.isfinite(value) and value > 0):
+        raise InvalidArgumentError(param, f"must be a finite number of seconds > 0, got {value!r}")
+    return float(value)
+
+
+def _to_timeout(timeout: object, param: str = "timeout") -> httpx.Timeout:
+    """`timeout` as an `httpx.Timeout`, or `InvalidArgumentError` naming `param`."""
     if isinstance(timeout, httpx.Timeout):
+        parts = timeout.as_dict()
+        for name, part in parts.items():
+            if part is not None:
+                _check_seconds(f"{param}.{name}", part)
+        if all(part is None for part in parts.values()):
+            raise InvalidArgumentError(
+                param, "sets no limit at all (every part is None); a call could wait forever"
+            )
         return timeout
+    seconds = _check_seconds(param, timeout)
     # The connect timeout is 5 s, but never longer than the whole timeout asked for.
-    return httpx.Timeout(timeout, connect=min(timeout, 5.0))
+    return httpx.Timeout(seconds, connect=min(seconds, 5.0))
+
+
+def _check_plugins(plugins: object) -> tuple[Plugin, ...]:
+    """The plugins as a tuple, or `InvalidArgumentTypeError` naming the one that cannot work."""
+    if plugins is None:
+        return ()
+    if isinstance(plugins, str | bytes) or not isinstance(plugins, Sequence):
+        raise InvalidArgumentTypeError(
+            "plugins", f"must be a list of plugins, not {type(plugins).__name__}"
+        )
+    for i, plugin in enumerate(plugins):
+        name = plugin_name(plugin)
+        if isinstance(plugin, type):
+            raise InvalidArgumentTypeError(
+                f"plugins[{i}]", f"is the class {name}; pass an instance, {name}()"
+            )
+        handle = getattr(plugin, "handle", None)
+        if not callable(handle):
+            raise InvalidArgumentTypeError(
+                f"plugins[{i}]", f"{name} has no handle(request, options) method"
+            )
+        try:
+            signature = inspect.signature(handle)
+        except (TypeError, ValueError):  # some callables have none to read
+            continue
+        try:
+            signature.bind(None, None)
+        except TypeError:
+            params = ", ".join(signature.parameters)
+            raise InvalidArgumentTypeError(
+                f"plugins[{i}]", f"{name}.handle({params}) cannot take (request, options)"
+            ) from None
+    return tuple(plugins)
+
+
+# RFC 9110 token characters: what a header name may consist of.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def check_headers(param: str, headers: object) -> dict[str, str]:
+    """Headers as a dict, or an error naming the bad one (never showing its value)."""
+    if headers is None:
+        return {}
+    if not isinstance(headers, Mapping):
+        raise InvalidArgumentTypeError(
+            param, f"must be a mapping of header names to values, not {type(headers).__name__}"
+        )
+    checked: dict[str, str] = {}
+    for name, value in headers.items():
+        if not isinstance(name, str):
+            raise InvalidArgumentTypeError(
+                param, f"has a header name of type {type(name).__name__}; names are strings"
+            )
+        if not _HEADER_NAME.fullmatch(name):
+            raise InvalidArgumentError(param, f"{name!r} is not a valid header name")
+        where = f"{param}[{name!r}]"
+        if not isinstance(value, str):
+            hint = "; leave the header out instead" if value is None else ""
+            raise InvalidArgumentTypeError(
+                where, f"must be a string, not {type(value).__name__}{hint}"
+            )
+        # The value may be a secret: say what is wrong with it, never what it is.
+        if not (value.isascii() and value.replace("\t", " ").isprintable()):
+            raise InvalidArgumentError(
+                where,
+                "contains characters an HTTP header cannot carry (non-ASCII or control); "
+                "percent-encode or base64-encode it",
+            )
+        checked[name] = value
+    return checked
+
+
+def check_http_client(http_client: object, kind: type[httpx.Client | httpx.AsyncClient]) -> None:
+    """Refuse a supplied client that is closed or of the wrong kind (sync for async)."""
+    if http_client is None:
+        return
+    if not isinstance(http_client, kind):
+        hint = ""
+        if isinstance(http_client, httpx.Client | httpx.AsyncClient):
+            hint = f" ({'AsyncTogether' if kind is httpx.Client else 'Together'} takes that one)"
+        raise InvalidArgumentTypeError(
+            "http_client",
+            f"must be an httpx.{kind.__name__}, not {type(http_client).__name__}{hint}",
+        )
+    if http_client.is_closed:
+        raise InvalidArgumentError("http_client", "is closed; pass an open client")
 
 
 # What `httpx.Client()` gets when its caller sets no timeout: that is not a choice
@@ -176,6 +299,11 @@ class BaseClient:
         self.base_url = normalize_base_url(
             base_url or _env("TOGETHER_BASE_URL") or DEFAULT_BASE_URL
         )
+        # User-info in the URL means HTTP Basic credentials (httpx's rule, kept).
+        # They go into a header, so that no request URL, nor anything showing
+        # one (errors, logs, reprs), carries the password.
+        self._basic_auth = _basic_auth(self.base_url)
+        self._request_base = self.base_url.copy_with(userinfo=b"")
         self._api_key = _check_api_key(api_key if api_key is not None else _env("TOGETHER_API_KEY"))
         if not self._api_key and self.base_url.host in HOSTED_API_HOSTS:
             raise MissingAPIKeyError(
@@ -184,17 +312,15 @@ class BaseClient:
             )
         if timeout is not None:
             self.timeout = _to_timeout(timeout)
+        elif http_client_timeout is not None and http_client_timeout != _HTTPX_DEFAULT_TIMEOUT:
+            self.timeout = _to_timeout(http_client_timeout, "http_client.timeout")
         else:
-            self.timeout = (
-                http_client_timeout
-                if http_client_timeout is not None and http_client_timeout != _HTTPX_DEFAULT_TIMEOUT
-                else DEFAULT_TIMEOUT
-            )
+            self.timeout = DEFAULT_TIMEOUT
         self.max_retries = _check_max_retries(
             DEFAULT_MAX_RETRIES if max_retries is None else max_retries
         )
-        self.default_headers = dict(default_headers or {})
-        self.plugins: tuple[Plugin, ...] = tuple(plugins or ())
+        self.default_headers = check_headers("default_headers", default_headers)
+        self.plugins: tuple[Plugin, ...] = _check_plugins(plugins)
         # User plugins wrap the whole call (retries included); logging sees each
         # attempt. A user's own RetryPlugin or LoggingPlugin replaces the built-in one.
         builtins = [
@@ -251,7 +377,7 @@ class BaseClient:
         # few paths there are get joined once.
         url = self._urls.get(path)
         if url is None:
-            url = self._urls[path] = self.base_url.join(path.lstrip("/"))
+            url = self._urls[path] = self._request_base.join(path.lstrip("/"))
         return url
 
     def _headers(self) -> dict[str, str]:
@@ -262,6 +388,8 @@ class BaseClient:
         }
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
+        if self._basic_auth:
+            headers["Authorization"] = self._basic_auth
         headers.update(self.default_headers)
         return headers
 
@@ -273,7 +401,7 @@ class BaseClient:
             body = {**body, **call.extra_body}
         headers = self._headers()
         if call.extra_headers:
-            headers.update(call.extra_headers)
+            headers.update(check_headers("extra_headers", call.extra_headers))
         timeout = self.timeout if call.timeout is None else _to_timeout(call.timeout)
         max_retries = (
             self.max_retries if call.max_retries is None else _check_max_retries(call.max_retries)
@@ -295,7 +423,7 @@ class BaseClient:
 
     def __repr__(self) -> str:
         key = "set" if self._api_key else "none"
-        return f"{type(self).__name__}(base_url={str(self.base_url)!r}, api_key=<{key}>)"
+        return f"{type(self).__name__}(base_url={display_url(self.base_url)!r}, api_key=<{key}>)"
 
 
 class SyncAPIClient(BaseClient):

@@ -8,7 +8,7 @@ from typing import Self
 
 import httpx
 
-from ._base_client import AsyncAPIClient, SyncAPIClient, Timeout
+from ._base_client import AsyncAPIClient, SyncAPIClient, Timeout, check_http_client
 from ._plugins import Plugin
 from .resources import AsyncEmbeddings, AsyncRerank, Embeddings, Rerank
 
@@ -37,6 +37,7 @@ class Together(SyncAPIClient):
         max_documents_per_request: int | None = None,
         max_concurrency: int | None = None,
     ) -> None:
+        check_http_client(http_client, httpx.Client)
         super().__init__(
             api_key=api_key,
             base_url=base_url,
@@ -114,6 +115,7 @@ class AsyncTogether(AsyncAPIClient):
         max_documents_per_request: int | None = None,
         max_concurrency: int | None = None,
     ) -> None:
+        check_http_client(http_client, httpx.AsyncClient)
         super().__init__(
             api_key=api_key,
             base_url=base_url,

@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from ._secrets import redact, redact_value, sent_secrets
+
 __all__ = [
     "APIConnectionError",
     "APIError",
@@ -22,6 +24,7 @@ __all__ = [
     "MissingAPIKeyError",
     "NotFoundError",
     "PermissionDeniedError",
+    "PluginError",
     "RateLimitError",
     "TogetherError",
     "UnprocessableEntityError",
@@ -49,10 +52,27 @@ class MissingAPIKeyError(TogetherError):
     """No API key was given for a server that needs one."""
 
 
+class PluginError(TogetherError, TypeError):
+    """A plugin broke the plugin interface (see `Plugin`); `plugin` is the culprit."""
+
+    def __init__(self, plugin: object, message: str) -> None:
+        super().__init__(f"plugin {plugin_name(plugin)}: {message}")
+        self.plugin = plugin
+
+
+def plugin_name(plugin: object) -> str:
+    """How errors name a plugin: by its class."""
+    return (plugin if isinstance(plugin, type) else type(plugin)).__qualname__
+
+
 class APIError(TogetherError):
     """A request was made and did not produce a valid result."""
 
     def __init__(self, message: str, request: httpx.Request, *, body: object = None) -> None:
+        # Messages and bodies come from servers, which may echo the key back.
+        secrets = sent_secrets(request)
+        message = redact(message, secrets)
+        body = redact_value(body, secrets)
         super().__init__(message)
         self.message = message
         self.request = request
@@ -140,7 +160,8 @@ _MAX_TEXT_IN_MESSAGE = 200
 
 def make_status_error(response: httpx.Response) -> APIStatusError:
     """The typed error for a non-2xx response, whatever its body looks like."""
-    body = _decode_body(response)
+    # Redacted before anything is cut short, or a cut could leave half a key.
+    body = redact_value(_decode_body(response), sent_secrets(response.request))
     detail = _error_message(body)
     message = f"Error code: {response.status_code}"
     if detail:

@@ -19,6 +19,7 @@ Only the drivers at the bottom of this module do I/O.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import AsyncIterator, Generator, Iterator, Sequence
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from typing import Protocol
 import anyio
 import httpx
 
-from ._exceptions import APIConnectionError, APITimeoutError
+from ._exceptions import APIConnectionError, APITimeoutError, PluginError
 
 __all__ = ["Flow", "Plugin", "RequestOptions", "Sleep", "run_async", "run_sync"]
 
@@ -60,15 +61,28 @@ class Plugin(Protocol):
 
 
 def chain(plugins: Sequence[Plugin], request: httpx.Request, options: RequestOptions) -> Flow:
-    """The chain as one flow: each plugin's requests go to the next plugin, the last one's out."""
+    """The chain as one flow: each plugin's requests go to the next plugin, the last one's out.
+
+    A plugin that breaks the interface (does not return a generator, yields
+    something other than a request or a valid `Sleep`, returns no response)
+    raises `PluginError` naming it, where it happens, instead of a raw error later.
+    """
     if not plugins:
         response = yield request
         assert response is not None
         return response
-    flow = plugins[0].handle(request, options)
+    plugin = plugins[0]
+    flow = plugin.handle(request, options)
+    if not isinstance(flow, Generator):
+        raise PluginError(
+            plugin,
+            f"handle() returned {type(flow).__name__}; it must be a generator "
+            "that yields the request and returns the response",
+        )
     try:
         step = next(flow)
         while True:
+            _check_step(plugin, step)
             try:
                 if isinstance(step, Sleep):
                     yield step
@@ -80,10 +94,39 @@ def chain(plugins: Sequence[Plugin], request: httpx.Request, options: RequestOpt
             else:
                 step = flow.send(reply)
     except StopIteration as stop:
-        result: httpx.Response = stop.value
+        result: object = stop.value
+        if not isinstance(result, httpx.Response):
+            raise PluginError(
+                plugin,
+                f"handle() returned {type(result).__name__} instead of an httpx.Response; "
+                "end it with `return response`",
+            ) from None
+        try:
+            result.request  # noqa: B018 (raises when unset)
+        except RuntimeError:  # an answer the plugin built itself, without request=
+            result.request = request
         return result
     finally:
         flow.close()
+
+
+def _check_step(plugin: Plugin, step: object) -> None:
+    if isinstance(step, Sleep):
+        seconds = step.seconds
+        if (
+            not isinstance(seconds, int | float)
+            or isinstance(seconds, bool)
+            or not math.isfinite(seconds)
+            or seconds < 0
+        ):
+            raise PluginError(
+                plugin, f"yielded {step!r}; a Sleep takes a finite number of seconds >= 0"
+            )
+    elif not isinstance(step, httpx.Request):
+        raise PluginError(
+            plugin,
+            f"yielded {type(step).__name__}; yield the httpx.Request to send, or a Sleep",
+        )
 
 
 def _connection_error(exc: httpx.TransportError, request: httpx.Request) -> APIConnectionError:

@@ -7,6 +7,8 @@ from typing import Generic, TypeVar
 
 import httpx
 
+from ._secrets import display_url
+
 __all__ = ["RawResponse"]
 
 T = TypeVar("T")
@@ -48,4 +50,4 @@ class RawResponse(Generic[T]):
         return self._parsed
 
     def __repr__(self) -> str:
-        return f"<RawResponse [{self.status_code}] {self.http_response.request.url}>"
+        return f"<RawResponse [{self.status_code}] {display_url(self.http_response.request.url)}>"

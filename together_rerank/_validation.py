@@ -9,8 +9,9 @@ wrong ranking is never returned silently.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from itertools import chain
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from itertools import chain, islice
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ __all__ = [
     "check_embeddings_response",
     "check_json_value",
     "check_model",
+    "check_ranking_order",
     "check_rerank_args",
     "check_rerank_response",
     "check_text",
@@ -274,11 +276,13 @@ def check_rerank_response(
     if len(parsed.results) > expected_max:
         raise fail(f"{len(parsed.results)} results for at most {expected_max} expected")
     indices = list(map(_INDEX, parsed.results))
+    scores = list(map(_SCORE, parsed.results))
     if (
         len(set(indices)) == len(indices)
         and (not indices or (min(indices) >= 0 and max(indices) < document_count))
-        and all(map(math.isfinite, map(_SCORE, parsed.results)))
+        and all(map(math.isfinite, scores))
     ):
+        check_ranking_order(scores, fail)
         return
     # Something is wrong: walk the results to say what, and where.
     seen: set[int] = set()
@@ -290,6 +294,19 @@ def check_rerank_response(
         seen.add(result.index)
         if not math.isfinite(result.relevance_score):
             raise fail(f"results[{i}].relevance_score is {result.relevance_score}")
+
+
+def check_ranking_order(
+    scores: Sequence[float], fail: Callable[[str], APIResponseValidationError]
+) -> None:
+    """Raise unless the scores never increase: results come most relevant first (ties allowed)."""
+    if all(map(operator.ge, scores, islice(scores, 1, None))):
+        return
+    i = next(i for i in range(1, len(scores)) if scores[i] > scores[i - 1])
+    raise fail(
+        "results are not sorted by relevance_score, highest first: "
+        f"results[{i}] scores {scores[i]!r}, above results[{i - 1}] ({scores[i - 1]!r})"
+    )
 
 
 def check_embeddings_response(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import math
+from typing import Any
 
 import httpx
 import pytest
@@ -13,6 +16,7 @@ from together_rerank import (
     DEFAULT_MAX_RETRIES,
     AsyncTogether,
     InvalidArgumentError,
+    InvalidArgumentTypeError,
     MissingAPIKeyError,
     Together,
     TogetherError,
@@ -223,6 +227,35 @@ async def test_user_async_http_client_is_used_and_not_closed(api: MockAPI) -> No
     await http.aclose()
 
 
+def test_a_sync_client_refuses_an_async_http_client() -> None:
+    """Failed before: accepted, then a raw error at the first call."""
+    http = httpx.AsyncClient()
+    with pytest.raises(InvalidArgumentTypeError, match=r"^http_client: .*AsyncTogether takes"):
+        Together(api_key=API_KEY, http_client=http)  # type: ignore[arg-type]
+    asyncio.run(http.aclose())
+
+
+def test_an_async_client_refuses_a_sync_http_client() -> None:
+    with httpx.Client() as http, pytest.raises(InvalidArgumentTypeError, match=r"Together takes"):
+        AsyncTogether(api_key=API_KEY, http_client=http)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("cls", [Together, AsyncTogether])
+@pytest.mark.parametrize("bad", [object(), "http://127.0.0.1:8000", httpx.HTTPTransport()])
+def test_http_client_of_another_type_is_refused(
+    cls: type[Together | AsyncTogether], bad: object
+) -> None:
+    with pytest.raises(InvalidArgumentTypeError, match=r"^http_client: must be an httpx\."):
+        cls(api_key=API_KEY, http_client=bad)  # type: ignore[arg-type]
+
+
+def test_a_closed_http_client_is_refused() -> None:
+    http = httpx.Client()
+    http.close()
+    with pytest.raises(InvalidArgumentError, match=r"^http_client: is closed"):
+        Together(api_key=API_KEY, http_client=http)
+
+
 # --- with_options ----------------------------------------------------------------
 
 
@@ -353,6 +386,78 @@ def test_invalid_per_request_max_retries_is_rejected(api: MockAPI) -> None:
     assert api.calls == 0
 
 
+# (id, timeout, the parameter the message names, whether it is a TypeError)
+BAD_TIMEOUTS: list[tuple[str, object, str, bool]] = [
+    ("zero", 0, "timeout", False),
+    ("zero float", 0.0, "timeout", False),
+    ("negative", -1, "timeout", False),
+    ("inf", math.inf, "timeout", False),
+    ("nan", math.nan, "timeout", False),
+    ("string", "5", "timeout", True),
+    ("bool", True, "timeout", True),
+    ("tuple", (5, 5, 5, 5), "timeout", True),
+    ("Timeout zero read", httpx.Timeout(5.0, read=0), "timeout.read", False),
+    ("Timeout negative connect", httpx.Timeout(5.0, connect=-1), "timeout.connect", False),
+    ("Timeout nan pool", httpx.Timeout(5.0, pool=math.nan), "timeout.pool", False),
+    ("Timeout inf write", httpx.Timeout(5.0, write=math.inf), "timeout.write", False),
+    ("Timeout string", httpx.Timeout("5"), "timeout.connect", True),  # type: ignore[arg-type]
+    ("Timeout(None)", httpx.Timeout(None), "timeout", False),
+]
+_TIMEOUT_IDS = [case[0] for case in BAD_TIMEOUTS]
+
+
+def _assert_names(error: BaseException, param: str, type_error: bool) -> None:
+    assert isinstance(error, InvalidArgumentError), repr(error)
+    assert str(error).startswith(f"{param}: "), str(error)
+    assert isinstance(error, TypeError) is type_error, repr(error)
+
+
+@pytest.mark.parametrize(("_id", "bad", "param", "type_error"), BAD_TIMEOUTS, ids=_TIMEOUT_IDS)
+@pytest.mark.parametrize("cls", [Together, AsyncTogether])
+def test_invalid_timeout_is_rejected_at_construction(
+    cls: type[Together | AsyncTogether], _id: str, bad: object, param: str, type_error: bool
+) -> None:
+    """Failed before: accepted, then ConnectError, ValueError, OverflowError or TypeError."""
+    with pytest.raises(InvalidArgumentError) as info:
+        cls(api_key=API_KEY, timeout=bad)  # type: ignore[arg-type]
+    _assert_names(info.value, param, type_error)
+
+
+@pytest.mark.parametrize(("_id", "bad", "param", "type_error"), BAD_TIMEOUTS, ids=_TIMEOUT_IDS)
+def test_invalid_per_request_timeout_is_rejected_before_sending(
+    mode: Caller, _id: str, bad: object, param: str, type_error: bool
+) -> None:
+    api = MockAPI()
+    with pytest.raises(InvalidArgumentError) as info:
+        mode.rerank(api, model=MODEL, query="q", documents=DOCS, timeout=bad)
+    _assert_names(info.value, param, type_error)
+    assert api.calls == 0
+
+
+def test_invalid_timeout_is_rejected_by_with_options(api: MockAPI) -> None:
+    with api.client() as client, pytest.raises(InvalidArgumentError, match=r"^timeout: "):
+        client.with_options(timeout=-1)
+
+
+def test_a_user_client_without_any_limit_is_refused_naming_its_timeout(api: MockAPI) -> None:
+    with httpx.Client(transport=api.transport(), timeout=None) as http:
+        with pytest.raises(InvalidArgumentError, match=r"^http_client\.timeout: "):
+            Together(api_key=API_KEY, http_client=http)
+        # Unless the SDK is given a timeout of its own, which is then the one in force.
+        with Together(api_key=API_KEY, http_client=http, timeout=4.0) as client:
+            client.rerank.create(model=MODEL, query="q", documents=DOCS)
+    assert _timeout_of(api.last)["read"] == 4.0
+
+
+@pytest.mark.parametrize(
+    "good", [1, 0.001, 1e6, httpx.Timeout(5.0, pool=None), httpx.Timeout(None, read=2.0)]
+)
+def test_valid_timeouts_are_accepted(mode: Caller, good: object) -> None:
+    api = MockAPI()
+    mode.rerank(api, model=MODEL, query="q", documents=DOCS, timeout=good)
+    assert api.calls == 1
+
+
 # --- per-request options -----------------------------------------------------------
 
 
@@ -367,6 +472,59 @@ def test_extra_headers(mode: Caller) -> None:
     )
     assert api.last.headers["x-trace"] == "abc"
     assert api.last.headers["authorization"] == "Bearer per-request"
+
+
+SECRET_VALUE = "sk-SECRET-header-value"
+
+# (id, headers, what the message starts with, whether it is a TypeError)
+BAD_HEADERS: list[tuple[str, Any, str, bool]] = [
+    ("non-ASCII value", {"X-Name": "caf\u00e9"}, "['X-Name']: contains characters", False),
+    ("None value", {"X-Name": None}, "['X-Name']: must be a string, not NoneType", True),
+    ("int value", {"X-Retry": 3}, "['X-Retry']: must be a string, not int", True),
+    ("bytes value", {"X-Name": b"v"}, "['X-Name']: must be a string, not bytes", True),
+    ("CRLF injection", {"X-A": "1\r\nX-Injected: yes"}, "['X-A']: contains characters", False),
+    ("secret with a newline", {"Authorization": SECRET_VALUE + "\n"}, "['Authorization']", False),
+    ("empty name", {"": "v"}, ": '' is not a valid header name", False),
+    ("name with a space", {"X Name": "v"}, ": 'X Name' is not a valid header name", False),
+    ("non-ASCII name", {"X-Caf\u00e9": "v"}, ": 'X-Caf\u00e9' is not a valid header name", False),
+    ("int name", {1: "v"}, ": has a header name of type int", True),
+    ("not a mapping", [("X-A", "1")], ": must be a mapping", True),
+]
+_HEADER_IDS = [case[0] for case in BAD_HEADERS]
+
+
+@pytest.mark.parametrize(("_id", "headers", "words", "type_error"), BAD_HEADERS, ids=_HEADER_IDS)
+def test_bad_extra_headers_raise_before_sending(
+    mode: Caller, _id: str, headers: Any, words: str, type_error: bool
+) -> None:
+    """Failed before: UnicodeEncodeError, TypeError or a silently sent header."""
+    api = MockAPI()
+    with pytest.raises(InvalidArgumentError) as info:
+        mode.rerank(api, model=MODEL, query="q", documents=DOCS, extra_headers=headers)
+    assert str(info.value).startswith("extra_headers" + words), str(info.value)
+    assert isinstance(info.value, TypeError) is type_error
+    assert SECRET_VALUE not in str(info.value)
+    assert api.calls == 0
+
+
+@pytest.mark.parametrize(("_id", "headers", "words", "type_error"), BAD_HEADERS, ids=_HEADER_IDS)
+@pytest.mark.parametrize("cls", [Together, AsyncTogether])
+def test_bad_default_headers_are_refused_at_construction(
+    cls: type[Together | AsyncTogether], _id: str, headers: Any, words: str, type_error: bool
+) -> None:
+    with pytest.raises(InvalidArgumentError) as info:
+        cls(api_key=API_KEY, default_headers=headers)
+    assert str(info.value).startswith("default_headers" + words), str(info.value)
+    assert isinstance(info.value, TypeError) is type_error
+    assert SECRET_VALUE not in str(info.value)
+
+
+def test_valid_unusual_headers_are_sent(mode: Caller) -> None:
+    api = MockAPI()
+    headers = {"X-Empty": "", "X-Tab": "a\tb", "X-Token~!#$%&'*+.^_`|": "v", "X-Quote": '"q"'}
+    mode.rerank(api, model=MODEL, query="q", documents=DOCS, extra_headers=headers)
+    for name, value in headers.items():
+        assert api.last.headers[name] == value
 
 
 def test_extra_headers_do_not_stick_to_the_client(api: MockAPI) -> None:

@@ -9,17 +9,25 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.reliability.faultserver import FaultServer
+from tests.reliability.support import Mode
 from together_rerank import (
     APIConnectionError,
     APIResponseValidationError,
+    AsyncTogether,
     Flow,
+    InvalidArgumentTypeError,
     Plugin,
+    PluginError,
     RequestOptions,
     RerankResponse,
+    RetryPlugin,
     Sleep,
+    Together,
+    TogetherError,
 )
 
-from .helpers import DOCS, MODEL, Caller, MockAPI, SleepRecorder, error
+from .helpers import API_KEY, DOCS, MODEL, Caller, MockAPI, SleepRecorder, error
 
 
 class Recorder:
@@ -340,3 +348,132 @@ def test_exceptions_of_inner_plugins_are_thrown_into_outer_ones(mode: Caller) ->
     assert [type(e) for e in seen] == [ValueError]
     assert isinstance(info.value.__cause__, ValueError)
     assert api.calls == 1
+
+
+# --- misuse: a clear PluginError naming the plugin, not a raw error later -----------------
+# Each of these failed before with a raw Python error (AttributeError ... is_success,
+# TypeError, or a ValueError from time.sleep) or was accepted silently.
+
+
+class Forgetful:
+    """Forgets to return the response."""
+
+    def handle(self, request: httpx.Request, options: RequestOptions) -> Flow:  # type: ignore[return]
+        yield request
+
+
+class NotAGenerator:
+    """`handle` returns the request instead of yielding it."""
+
+    def handle(self, request: httpx.Request, options: RequestOptions) -> Flow:
+        return request  # type: ignore[return-value]
+
+
+class YieldsNone:
+    def handle(self, request: httpx.Request, options: RequestOptions) -> Flow:
+        response = yield None  # type: ignore[misc]
+        assert response is not None
+        return response
+
+
+class YieldsSleep:
+    def __init__(self, seconds: object) -> None:
+        self.seconds = seconds
+
+    def handle(self, request: httpx.Request, options: RequestOptions) -> Flow:
+        yield Sleep(self.seconds)  # type: ignore[arg-type]
+        response = yield request
+        assert response is not None
+        return response
+
+
+MISUSED: list[tuple[str, Plugin, str]] = [
+    ("forgets to return", Forgetful(), "Forgetful: handle() returned NoneType"),
+    ("returns the request", NotAGenerator(), "NotAGenerator: handle() returned Request"),
+    ("yields None", YieldsNone(), "YieldsNone: yielded NoneType"),
+    ("sleeps -1 s", YieldsSleep(-1), "YieldsSleep: yielded Sleep(seconds=-1)"),
+    ("sleeps nan s", YieldsSleep(float("nan")), "Sleep(seconds=nan)"),
+    ("sleeps inf s", YieldsSleep(float("inf")), "Sleep(seconds=inf)"),
+    ("sleeps '1' s", YieldsSleep("1"), "Sleep(seconds='1')"),
+    ("sleeps True s", YieldsSleep(True), "Sleep(seconds=True)"),
+]
+
+
+@pytest.mark.parametrize(("plugin", "words"), [pytest.param(p, w, id=i) for i, p, w in MISUSED])
+def test_a_misused_extension_point_raises_plugin_error(
+    mode: Caller, sleeps: SleepRecorder, plugin: Plugin, words: str
+) -> None:
+    api = MockAPI()
+    with pytest.raises(PluginError) as info:
+        _call(mode, api, [plugin])
+    assert words in str(info.value)
+    assert info.value.plugin is plugin
+    assert isinstance(info.value, TogetherError)
+    assert sleeps == []  # an invalid Sleep is never slept
+    # Only the plugin that forgot its return got as far as sending.
+    assert api.calls == (1 if isinstance(plugin, Forgetful) else 0)
+
+
+def test_plugin_error_of_an_inner_plugin_goes_through_the_outer_ones(mode: Caller) -> None:
+    log: list[str] = []
+    api = MockAPI()
+    with pytest.raises(PluginError, match="Forgetful"):
+        _call(mode, api, [Recorder("outer", log), Forgetful()])
+    assert log == ["outer>"]
+
+
+def test_a_forgetful_plugin_behind_a_real_server(is_async: bool) -> None:
+    """The same over loopback HTTP, with the default transport."""
+    with FaultServer() as server:
+        outcome = Mode(is_async).rerank(
+            server.base_url, budget=10, client={"plugins": [Forgetful()]}
+        )
+        assert len(server.requests) == 1
+    error = outcome.raised(PluginError)
+    assert "end it with `return response`" in str(error)
+
+
+@pytest.fixture(params=[False, True], ids=["sync", "async"])
+def is_async(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
+class TwoArgs:
+    def handle(self, request: httpx.Request) -> Flow:
+        response = yield request
+        assert response is not None
+        return response
+
+
+class HandleAttribute:
+    handle = "not a method"
+
+
+@pytest.mark.parametrize(
+    ("plugins", "words"),
+    [
+        pytest.param([object()], "plugins[0]: object has no handle", id="object()"),
+        pytest.param([HandleAttribute()], "plugins[0]: HandleAttribute has no handle", id="attr"),
+        pytest.param([RetryPlugin], "plugins[0]: is the class RetryPlugin", id="a class"),
+        pytest.param([RetryPlugin(), TwoArgs()], "plugins[1]: TwoArgs.handle(request)", id="sig"),
+        pytest.param(RetryPlugin(), "plugins: must be a list", id="not a list"),
+        pytest.param("RetryPlugin", "plugins: must be a list", id="a string"),
+    ],
+)
+@pytest.mark.parametrize("cls", [Together, AsyncTogether])
+def test_plugins_that_cannot_work_are_refused_at_construction(
+    cls: type[Together | AsyncTogether], plugins: Any, words: str
+) -> None:
+    with pytest.raises(InvalidArgumentTypeError) as info:
+        cls(api_key=API_KEY, plugins=plugins)
+    assert str(info.value).startswith(words), str(info.value)
+
+
+def test_plugins_whose_handle_has_defaults_or_varargs_are_fine(mode: Caller) -> None:
+    class Flexible:
+        def handle(self, *args: Any, extra: int = 0) -> Flow:
+            response = yield args[0]
+            assert response is not None
+            return response
+
+    assert _call(mode, MockAPI(), [Flexible()]).results

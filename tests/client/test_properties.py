@@ -127,6 +127,8 @@ def response_and_request_size(draw: st.DrawFn) -> tuple[dict[str, Any], int, int
     """A spec-valid response body, and a document count and top_n that it fits."""
     body = draw(from_schema(RESPONSE_SCHEMA))
     assert isinstance(body, dict)
+    # The spec says "sorted by relevance_score, highest first" only in prose: sort them.
+    body["results"].sort(key=lambda result: result["relevance_score"], reverse=True)
     results: list[dict[str, Any]] = body["results"]
     # The spec cannot say "indices are distinct and below len(documents)": make them so.
     document_count = len(results) + draw(st.integers(0, 3)) or 1

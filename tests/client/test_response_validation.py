@@ -8,6 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.reliability.conftest import server
+from tests.reliability.faultserver import FaultServer, Respond
+from tests.reliability.support import Mode
 from together_rerank import (
     APIError,
     APIResponseValidationError,
@@ -17,6 +20,14 @@ from together_rerank import (
 )
 
 from .helpers import DOCS, MODEL, Caller, MockAPI, ok_body
+
+
+@pytest.fixture(params=[False, True], ids=["sync", "async"])
+def is_async(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
+__all__ = ["server"]  # the fault server fixture of the reliability suite
 
 
 def _result(index: Any, score: Any = 0.5) -> dict[str, Any]:
@@ -81,6 +92,24 @@ BAD_BODIES: list[tuple[str, bytes, dict[str, Any], str]] = [
     ),
     ("object wrong", b'{"object":"list","model":"m","results":[]}', {}, "object"),
     ("truncated JSON", _body(_result(0), _result(1))[:-7], {}, "JSON"),
+]
+
+# Rankings that a lax parser would let through (the 2xx check failed to reject each before).
+WRONG_RANKINGS: list[tuple[str, bytes, dict[str, Any], str]] = [
+    ("ascending scores", _body(_result(0, 0.1), _result(1, 0.9)), {}, "not sorted"),
+    (
+        "one result out of order",
+        _body(_result(2, 0.9), _result(0, 0.5), _result(1, 0.7)),
+        {},
+        "results[2] scores 0.7",
+    ),
+    ("out of order under top_n", _body(_result(2, 0.2), _result(0, 0.3)), {"top_n": 2}, "sorted"),
+    ("index true", _body(_result(True)), {}, "results.0.index"),
+    ("index false", _body(_result(False)), {}, "results.0.index"),
+    ("index a numeric string", _body(_result("1")), {}, "results.0.index"),
+    ("index an integral float", _body(_result(1.0)), {}, "results.0.index"),
+    ("score a numeric string", _body(_result(0, "0.5")), {}, "results.0.relevance_score"),
+    ("score true", _body(_result(0, True)), {}, "results.0.relevance_score"),
     ("empty body", b"", {}, "JSON"),
     ("HTML body", b"<html><body>OK</body></html>", {}, "JSON"),
     ("JSON array", b"[]", {}, "rerank"),
@@ -90,7 +119,7 @@ BAD_BODIES: list[tuple[str, bytes, dict[str, Any], str]] = [
 
 @pytest.mark.parametrize(
     ("content", "create", "words"),
-    [pytest.param(c, a, w, id=i) for i, c, a, w in BAD_BODIES],
+    [pytest.param(c, a, w, id=i) for i, c, a, w in BAD_BODIES + WRONG_RANKINGS],
 )
 def test_contract_breaking_200_raises(
     mode: Caller, content: bytes, create: dict[str, Any], words: str
@@ -217,3 +246,27 @@ def test_valid_embeddings_response(mode: Caller) -> None:
     assert isinstance(result, EmbeddingsResponse)
     assert [d.index for d in result.data] == [0, 1]
     assert all(len(d.embedding) == 32 for d in result.data)
+
+
+@pytest.mark.parametrize(
+    ("content", "create", "words"),
+    [pytest.param(c, a, w, id=i) for i, c, a, w in WRONG_RANKINGS],
+)
+def test_wrong_rankings_from_a_real_server_raise(
+    server: FaultServer, content: bytes, create: dict[str, Any], words: str, is_async: bool
+) -> None:
+    """The same bodies over loopback HTTP, through the default transport (sync and async)."""
+    server.script(Respond(200, body=content))
+    outcome = Mode(is_async).rerank(server.base_url, budget=10, **create)
+    error = outcome.raised(APIResponseValidationError)
+    assert words in str(error)
+    assert len(server.requests) == 1  # a wrong answer is not retried
+
+
+def test_ties_and_integer_scores_are_a_valid_order(mode: Caller) -> None:
+    body = _body(_result(1, 1), _result(0, 0.5), _result(2, 0.5))
+    result = mode.rerank(
+        MockAPI(httpx.Response(200, content=body)), model=MODEL, query="q", documents=DOCS
+    )
+    assert [(r.index, r.relevance_score) for r in result.results] == [(1, 1.0), (0, 0.5), (2, 0.5)]
+    assert all(type(r.relevance_score) is float for r in result.results)

@@ -9,6 +9,8 @@ import httpx
 import pytest
 
 from tests.client.helpers import DOCS, MODEL, Caller, MockAPI, SleepRecorder, error
+from tests.reliability.faultserver import FaultServer, Respond
+from tests.reliability.support import Mode, assert_valid_ranking
 from together_rerank import (
     APIConnectionError,
     APIStatusError,
@@ -154,10 +156,28 @@ def test_retry_after_http_date(mode: Caller, sleeps: SleepRecorder) -> None:
     "headers",
     [
         {"retry-after": "0"},
+        {"retry-after": "0.0"},
+        {"retry-after": "-0"},
+        {"retry-after-ms": "0"},
+        {"retry-after-ms": "0", "retry-after": "7"},
+    ],
+)
+def test_a_requested_wait_of_zero_retries_at_once(
+    mode: Caller, sleeps: SleepRecorder, headers: dict[str, str]
+) -> None:
+    """`Retry-After: 0` is the server saying "now", not a missing value (failed before: backoff)."""
+    api = MockAPI(error(429, headers=headers))
+    _rerank(mode, api)
+    assert api.calls == 2
+    assert sleeps == [0.0]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
         {"retry-after": "-5"},
         {"retry-after": "61"},
         {"retry-after": "3600"},
-        {"retry-after-ms": "0"},
         {"retry-after-ms": "60001"},
         {"retry-after": "nan"},
         {"retry-after": "inf"},
@@ -339,3 +359,19 @@ def test_embeddings_are_retried_too(mode: Caller) -> None:
     api = MockAPI(error(503), error(429))
     mode.embeddings(api, model="m", input="x")
     assert api.calls == 3
+
+
+# --- the same rules over real HTTP ------------------------------------------------------
+
+
+@pytest.mark.parametrize("header", [("Retry-After", "0"), ("retry-after-ms", "0")])
+def test_a_zero_wait_over_loopback_retries_at_once(
+    mode: Caller, sleeps: SleepRecorder, header: tuple[str, str]
+) -> None:
+    """The header as a real server sends it, parsed by httpx (failed before: backoff)."""
+    with FaultServer() as server:
+        server.script(Respond(429, headers=(header,)))
+        outcome = Mode(mode.is_async).rerank(server.base_url, budget=10)
+        assert_valid_ranking(outcome.ok())
+        assert [r.fault for r in server.requests] == [f"respond 429 {dict([header])}", "success"]
+    assert sleeps == [0.0]

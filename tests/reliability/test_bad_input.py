@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,13 +22,15 @@ import pytest
 from together_rerank import (
     APIStatusError,
     AsyncTogether,
+    InvalidArgumentError,
     Together,
     TogetherError,
 )
 from together_rerank._validation import MAX_JSON_DEPTH
 from together_rerank.server import LocalServer, ServerConfig
 
-from .support import API_KEY, DOCUMENTS, EMBEDDING_MODEL, MODEL, QUERY
+from .faultserver import FaultServer
+from .support import API_KEY, DOCUMENTS, EMBEDDING_MODEL, MODEL, QUERY, Mode
 
 DICT_DOCUMENTS = [
     {"title": "PyTorch Guide", "body": "PyTorch is an open-source deep learning framework."},
@@ -375,3 +378,19 @@ def test_huge_inputs_are_the_servers_to_refuse(mode_is_async: bool) -> None:
                 )
                 _assert_error_shape(response)
             _assert_still_serving(server, http)
+
+
+# --- client options: refused before anything reaches a real server ----------------------
+
+BAD_TIMEOUTS: list[Any] = [0, -1, math.inf, math.nan, "5", httpx.Timeout(5.0, read=-1)]
+
+
+@pytest.mark.parametrize("bad", BAD_TIMEOUTS, ids=repr)
+def test_bad_timeouts_never_reach_the_server(server: FaultServer, mode: Mode, bad: Any) -> None:
+    """Failed before: `timeout=0` retried into `ConnectError`, the others raised raw errors."""
+    per_request = mode.rerank(server.base_url, budget=10, timeout=bad)
+    at_construction = mode.rerank(server.base_url, budget=10, client={"timeout": bad})
+    for outcome in (per_request, at_construction):
+        error = outcome.raised(InvalidArgumentError)
+        assert str(error).startswith("timeout"), str(error)
+    assert server.requests == []

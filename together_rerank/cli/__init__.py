@@ -3,7 +3,8 @@
 Exit codes are part of the interface, so scripts can tell failures apart:
 0 success, 1 unexpected failure, 2 bad input or usage, 3 no API key,
 4 server unreachable, 5 the server answered with an error, 6 a contract
-check failed.
+check failed, 7 `serve` could not start (address in use, unknown host),
+8 `check --fail-on-skip`: no property failed but some could not be checked.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from .._exceptions import (
     InvalidArgumentError,
     MissingAPIKeyError,
 )
+from .._secrets import display_url
 from ._common import EXIT_API_ERROR, EXIT_BAD_INPUT, EXIT_CONNECTION, EXIT_NO_KEY, CLIError, fail
 from .check import add_check_command
 from .rerank import add_rerank_command
@@ -56,7 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InvalidArgumentError as exc:
         return fail(str(exc), EXIT_BAD_INPUT)
     except APIConnectionError as exc:
-        return fail(f"cannot reach {exc.request.url.copy_with(query=None)}: {exc}", EXIT_CONNECTION)
+        url = display_url(exc.request.url.copy_with(query=None))
+        return fail(f"cannot reach {url}: {exc}", EXIT_CONNECTION)
     except APIStatusError as exc:
         return fail(str(exc), EXIT_API_ERROR)
     except APIError as exc:

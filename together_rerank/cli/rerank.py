@@ -15,6 +15,7 @@ from ._common import EXIT_OK, CLIError
 from .rerank_many import run_queries
 
 DEFAULT_MODEL = "Salesforce/Llama-Rank-V1"
+FORMATS = ("auto", "text", "jsonl")
 
 
 def add_rerank_command(commands: Any) -> None:
@@ -24,8 +25,9 @@ def add_rerank_command(commands: Any) -> None:
         help="rank the documents of a file by relevance to a query",
         description=(
             "Rank documents read from FILE (or '-' for stdin): plain text, one document per "
-            "line, or JSON Lines, one object per line. Uses TOGETHER_API_KEY and "
-            "TOGETHER_BASE_URL like the SDK."
+            "line, or JSON Lines, one object per line. With --format auto (the default) the "
+            "file is JSON Lines when its first non-blank line starts with '{'. Uses "
+            "TOGETHER_API_KEY and TOGETHER_BASE_URL like the SDK."
         ),
     )
     parser.add_argument(
@@ -46,6 +48,13 @@ def add_rerank_command(commands: Any) -> None:
         type=int,
         metavar="N",
         help="send more than N documents as batches of N, merged (exact for pointwise models)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="auto",
+        help="how FILE is read: text (one document per line), jsonl (one object per line) "
+        "or auto (jsonl if the first non-blank line starts with '{'; the default)",
     )
     parser.add_argument("--model", "-m", default=DEFAULT_MODEL, help=f"default: {DEFAULT_MODEL}")
     parser.add_argument("--top-n", "-n", type=int, help="return only the N best documents")
@@ -68,22 +77,31 @@ class Documents:
     lines: list[int]
 
 
-def read_documents(stream: TextIO, name: str) -> Documents:
-    """Read plain-text or JSON Lines documents; blank lines are not documents."""
+def read_documents(stream: TextIO, name: str, fmt: str = "auto") -> Documents:
+    """Read plain-text or JSON Lines documents (`fmt`: auto, text, jsonl); blank lines are not."""
     numbered = [(i, line.rstrip("\r\n")) for i, line in enumerate(stream, start=1)]
     numbered = [(i, line) for i, line in numbered if line.strip()]
     if not numbered:
         raise CLIError(f"{name}: no documents (the file is empty)")
-    if not numbered[0][1].lstrip().startswith("{"):
+    if fmt == "auto":
+        fmt = "jsonl" if numbered[0][1].lstrip().startswith("{") else "text"
+        # Say why the file was read as JSON Lines: the user may have meant text.
+        assumed = (
+            "read as JSON Lines because its first line starts with '{'; "
+            "pass --format text for plain text"
+        )
+    else:
+        assumed = "read as JSON Lines (--format jsonl)"
+    if fmt == "text":
         return Documents(items=[line for _, line in numbered], lines=[i for i, _ in numbered])
     objects: list[dict[str, Any]] = []
     for i, line in numbered:
         try:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise CLIError(f"{name}:{i}: not valid JSON ({exc.msg})") from None
+            raise CLIError(f"{name}:{i}: not valid JSON ({exc.msg}); {assumed}") from None
         if not isinstance(value, dict):
-            raise CLIError(f"{name}:{i}: a JSON Lines document must be an object")
+            raise CLIError(f"{name}:{i}: a JSON Lines document must be an object; {assumed}")
         objects.append(value)
     return Documents(items=objects, lines=[i for i, _ in numbered])
 
@@ -98,7 +116,7 @@ def _run(args: argparse.Namespace) -> int:
         return run_queries(args, rank_fields)
     if args.file is None or args.query is None:
         raise CLIError("give FILE and --query, or --queries FILE")
-    documents = _load(args.file)
+    documents = _load(args.file, args.format)
     with Together(
         base_url=args.base_url, max_documents_per_request=args.max_documents_per_request
     ) as client:
@@ -117,12 +135,12 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _load(path: str) -> Documents:
+def _load(path: str, fmt: str = "auto") -> Documents:
     if path == "-":
-        return read_documents(sys.stdin, "<stdin>")
+        return read_documents(sys.stdin, "<stdin>", fmt)
     try:
         with open(path, encoding="utf-8") as stream:
-            return read_documents(stream, path)
+            return read_documents(stream, path, fmt)
     except OSError as exc:
         raise CLIError(f"{path}: {exc.strerror}") from None
     except UnicodeDecodeError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._common import EXIT_OK, CLIError
+from ._common import EXIT_OK, EXIT_SERVER_START, CLIError
 
 
 def add_serve_command(commands: Any) -> None:
@@ -15,7 +15,8 @@ def add_serve_command(commands: Any) -> None:
         help="run the local Together-compatible rerank server",
         description=(
             "Serve POST /v1/rerank, POST /v1/embeddings, GET /v1/models and GET /health "
-            "with local lexical engines (BM25, hashed n-grams): no network, no weights."
+            "with local lexical engines (BM25, hashed n-grams): no network, no weights. "
+            f"Exits {EXIT_SERVER_START} when it cannot listen (address in use, unknown host)."
         ),
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
@@ -49,6 +50,7 @@ def _run(args: argparse.Namespace) -> int:
             DEFAULT_MODELS,
             ModelSpecError,
             ServerConfig,
+            ServerStartError,
             api_key_from_env,
             parse_model_specs,
             serve,
@@ -73,5 +75,8 @@ def _run(args: argparse.Namespace) -> int:
             raise CLIError(f"--max-documents: must be at least 1, got {args.max_documents}")
         limits["max_documents"] = args.max_documents
     config = ServerConfig(models=models, api_key=api_key, **limits)
-    serve(host=args.host, port=args.port, config=config)
+    try:
+        serve(host=args.host, port=args.port, config=config)
+    except ServerStartError as exc:
+        raise CLIError(str(exc), EXIT_SERVER_START) from None
     return EXIT_OK

@@ -10,13 +10,11 @@ import httpx
 
 from .._exceptions import APIConnectionError
 from .._plugins import Flow, RequestOptions
+from .._secrets import REDACTED, SECRET_HEADERS, display_url
 
 __all__ = ["LoggingPlugin", "logger", "setup_logging"]
 
 logger = logging.getLogger("together_rerank")
-
-# Headers whose values are secrets: logged as a fixed mask, never in part.
-_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "cookie"})
 
 
 def setup_logging() -> None:
@@ -35,7 +33,7 @@ def setup_logging() -> None:
 def redacted_headers(headers: httpx.Headers) -> dict[str, str]:
     """The headers with every secret replaced by `<redacted>`."""
     return {
-        name: "<redacted>" if name.lower() in _SECRET_HEADERS else value
+        name: REDACTED if name.lower() in SECRET_HEADERS else value
         for name, value in headers.items()
     }
 
@@ -53,7 +51,7 @@ class LoggingPlugin:
             logger.debug(
                 "request %s %s headers=%s body=%d bytes",
                 request.method,
-                request.url,
+                display_url(request.url),
                 redacted_headers(request.headers),
                 len(request.content),
             )
@@ -64,7 +62,7 @@ class LoggingPlugin:
             logger.info(
                 "%s %s failed after %.1f ms: %s",
                 request.method,
-                request.url,
+                display_url(request.url),
                 (time.perf_counter() - start) * 1000,
                 exc.message,
             )
@@ -73,7 +71,7 @@ class LoggingPlugin:
         logger.info(
             "%s %s -> %d in %.1f ms",
             request.method,
-            request.url,
+            display_url(request.url),
             response.status_code,
             (time.perf_counter() - start) * 1000,
         )

@@ -27,6 +27,7 @@ class RetryPolicy:
     max_delay: float = 10.0
     # A server-requested wait is honoured only up to this; longer ones fall
     # back to our own backoff rather than parking the caller for minutes.
+    # Zero is honoured too: it is the server saying "retry now".
     max_server_delay: float = 60.0
     random: Callable[[], float] = field(default=random.random, repr=False)
     now: Callable[[], float] = field(default=time.time, repr=False)
@@ -45,8 +46,8 @@ class RetryPolicy:
         """Seconds to wait before retry number `retry` (0-based)."""
         if response is not None:
             requested = self.server_delay(response.headers)
-            if requested is not None and 0 < requested <= self.max_server_delay:
-                return requested
+            if requested is not None and 0 <= requested <= self.max_server_delay:
+                return requested if requested > 0 else 0.0  # "-0" too
         backoff = min(self.initial_delay * 2.0**retry, self.max_delay)
         return backoff * (1 - 0.25 * self.random())
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 __all__ = ["RerankChoicesData", "RerankRequest", "RerankResponse", "UsageData"]
 
@@ -38,8 +38,10 @@ class UsageData(_ResponseModel):
 class RerankChoicesData(_ResponseModel):
     """One ranked document: its index in the request and its score."""
 
-    index: int
-    relevance_score: float
+    # Strict: a server sending `"1"`, `1.0` or `true` for an index (or `"0.5"`
+    # for a score) is broken, and coercing would hide it.
+    index: StrictInt
+    relevance_score: StrictFloat
     document: dict[str, Any] | None = None
 
 
