@@ -202,7 +202,7 @@ class _Slots:
         return at
 
     def hold(self, seconds: float) -> None:
-        """Hold this actor back now, and every actor from their next reservation on."""
+        """Hold this actor back now, and the others once the budget tells their watch."""
         self.hold_until = max(self.hold_until, time.monotonic() + seconds)
         self._budget.hold.remote(seconds)  # fire and forget: the answer changes nothing here
 
