@@ -60,7 +60,7 @@ check-generated: install
 		echo "generated/ is out of date with $(SPEC): run 'make generate'" >&2; exit 1; \
 	fi
 
-# The main job, offline: the four examples against the embedded local server.
+# The main job, offline: every example against the embedded local server.
 demo: install
 	$(PY) examples/run_all.py
 

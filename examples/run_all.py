@@ -1,4 +1,4 @@
-"""`make demo`: run the four examples against the embedded local server.
+"""`make demo`: run every example against the embedded local server.
 
 Starts the local Together-compatible server on a free loopback port, runs each
 example in its own interpreter with TOGETHER_BASE_URL pointing at it (and no

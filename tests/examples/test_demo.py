@@ -1,4 +1,4 @@
-"""`make demo`'s runner: the four examples against the embedded server give sensible rankings."""
+"""`make demo`'s runner: every example against the embedded server gives sensible rankings."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ def test_demo_runs_every_example_with_sensible_rankings() -> None:
     )
     assert done.returncode == 0, done.stderr
     sections = dict(re.findall(r"=== (\S+)\n(.*?)(?=\n=== |\Z)", done.stdout, flags=re.S))
-    assert len(sections) == 4
+    # Every example ran (a later one added to examples/ is picked up by run_all.py too).
+    assert set(sections) == {p.name for p in (ROOT / "examples").glob("[0-9][0-9]_*.py")}
+    assert len(sections) >= 6
 
     # Example 1: the two retrieval-augmented-generation documents rank first.
     indices = re.findall(r"Index: (\d+)", sections["01_string_documents.py"])
@@ -37,3 +39,17 @@ def test_demo_runs_every_example_with_sensible_rankings() -> None:
 
     # Example 4 (async): the Adam optimizer document ranks first.
     assert re.findall(r"Index: (\d+)", sections["04_async_rerank.py"])[0] == "2"
+
+    # Example 5 (LangChain): the two RAG documents, in the retriever and the LCEL chain alike.
+    langchain = sections["05_langchain_rerank.py"]
+    assert re.findall(r"-> (.*)", langchain) == ["RAG", "Reranking in RAG"]
+    assert "By title and text (async): Reranking in RAG" in langchain
+    assert "LCEL chain: ['RAG', 'Reranking in RAG']" in langchain
+
+    # Example 6 (LlamaIndex): the attention nodes for the attention query, baking for baking.
+    llama_index = sections["06_llama_index_rerank.py"]
+    assert set(re.findall(r"^Score: \S+ -> (\w+)", llama_index, flags=re.M)) == {
+        "transformers",
+        "attention",
+    }
+    assert re.findall(r"Async score: \S+ -> (\w+)", llama_index)[0] == "baking"

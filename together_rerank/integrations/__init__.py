@@ -1,5 +1,10 @@
-"""Integrations with other frameworks, one module each; import the one you use.
+"""Adapters that put the Together rerank SDK inside other frameworks, one module each.
 
-Each needs its framework installed (an extra of this package) and is never
-imported by `import together_rerank`.
+Each module imports its framework, so it needs that framework's extra
+(`pip install 'together-rerank[langchain]'`, `[llama-index]`); importing
+`together_rerank` itself imports none of them.
+
+- `together_rerank.integrations.langchain.TogetherRerank`: a LangChain document compressor.
+- `together_rerank.integrations.llama_index.TogetherRerank`: a LlamaIndex node postprocessor.
+- `together_rerank.integrations.ray.TogetherReranker`: a Ray Data `map_batches` stage (`[ray]`).
 """
