@@ -6,4 +6,5 @@ Each module imports its framework, so it needs that framework's extra
 
 - `together_rerank.integrations.langchain.TogetherRerank`: a LangChain document compressor.
 - `together_rerank.integrations.llama_index.TogetherRerank`: a LlamaIndex node postprocessor.
+- `together_rerank.integrations.ray.TogetherReranker`: a Ray Data `map_batches` stage (`[ray]`).
 """
