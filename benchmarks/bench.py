@@ -420,6 +420,10 @@ def run(quick: bool) -> Report:
     report.rows.append(import_row(3 if quick else 11))
     report.rows.append(first_call_row(3 if quick else 11))
     report.rows.append(memory_row())
+    # The semantic engine's rows (benchmarks/engines.py), when its extra is installed.
+    from benchmarks.engines import engine_rows
+
+    report.rows.extend(engine_rows(Row, quick))
     return report
 
 
