@@ -53,6 +53,30 @@ def run_cli(
     return done
 
 
+def start_serve(*args: str) -> tuple[subprocess.Popen[str], int]:
+    """Start `together-rerank serve` on a free port; return once it answers /health."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "together_rerank.cli", "serve", "--port", str(port), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+            return proc, port
+        except httpx.TransportError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                proc.communicate()
+                raise AssertionError("the server did not start") from None
+            time.sleep(0.1)
+
+
 @pytest.fixture
 def text_file(tmp_path: Path) -> Path:
     path = tmp_path / "docs.txt"
@@ -201,33 +225,9 @@ def test_serve_rejects_bad_options(args: list[str], message: str) -> None:
 
 
 def test_serve_serves_until_stopped() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "together_rerank.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--model",
-            "my/ranker=bm25",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc, port = start_serve("--model", "my/ranker=bm25")
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                models = httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=1)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.1)
+        models = httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=10)
         served = {model["id"]: model["engine"] for model in models.json()}
         assert served["my/ranker"] == "bm25"
         assert served["Salesforce/Llama-Rank-V1"] == "bm25"

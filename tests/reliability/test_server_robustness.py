@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -323,3 +325,24 @@ def test_broken_framing(server: LocalServer, case: str) -> None:
         status = int(answer.split(b" ", 2)[1])
         assert 400 <= status < 500, answer[:300]
     assert_healthy(server)
+
+
+def test_server_limits_benchmark_quick_run(tmp_path: Path) -> None:
+    """`python -m benchmarks.server_limits --quick` runs end to end (a smoke test, no timings)."""
+    out = tmp_path / "limits.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.server_limits", "--quick", "--json", str(out)],
+        cwd=SPEC.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(out.read_text())
+    assert figures["big_statuses"] == [200]  # the costliest allowed request is served
+    assert figures["issue_request"]["status"] == 400
+    assert figures["issue_request"]["code"] == "query_too_long"
+    for phase in ("small_idle", "small_loaded", "big"):
+        assert figures[phase]["n"] > 0
+    assert "small loaded/idle" in done.stdout

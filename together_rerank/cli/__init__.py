@@ -3,7 +3,8 @@
 Exit codes are part of the interface, so scripts can tell failures apart:
 0 success, 1 unexpected failure, 2 bad input or usage, 3 no API key,
 4 server unreachable, 5 the server answered with an error, 6 a contract
-check failed.
+check failed, 7 `serve` could not start (address in use, unknown host),
+8 `check --fail-on-skip`: no property failed but some could not be checked.
 """
 
 from __future__ import annotations

@@ -13,7 +13,14 @@ from .._exceptions import (
     NotFoundError,
     PermissionDeniedError,
 )
-from ._common import EXIT_API_ERROR, EXIT_CHECK_FAILED, EXIT_CONNECTION, EXIT_OK, CLIError
+from ._common import (
+    EXIT_API_ERROR,
+    EXIT_CHECK_FAILED,
+    EXIT_CHECK_SKIPPED,
+    EXIT_CONNECTION,
+    EXIT_OK,
+    CLIError,
+)
 from .rerank import DEFAULT_MODEL
 
 DEFAULT_MAX_EXAMPLES = 50
@@ -29,9 +36,11 @@ def add_check_command(commands: Any) -> None:
         description=(
             "Send generated requests to the server at URL and check its answers against "
             "openapi.yaml (schemathesis) and against what a ranking means (through this SDK). "
-            "Prints each property as PASS or FAIL, with the smallest failing request. "
-            "Exit codes: 0 every property holds, 6 one does not, 4 the server cannot be "
-            "reached, 5 it refuses the key, URL or model."
+            "Prints each property as PASS, FAIL or SKIP (not enough usable examples to "
+            "check it), with the smallest failing request. Exit codes: 0 no property failed "
+            "(a SKIP is reported as a warning), 6 one failed, 4 the server cannot be reached, "
+            "5 it refuses the key, URL or model, 2 bad options, 8 with --fail-on-skip: none "
+            "failed but some were skipped."
         ),
     )
     parser.add_argument("url", metavar="URL", help="the server's base URL, with or without /v1")
@@ -61,6 +70,11 @@ def add_check_command(commands: Any) -> None:
     )
     parser.add_argument(
         "--timeout", type=float, default=30.0, help="seconds per request (default: 30)"
+    )
+    parser.add_argument(
+        "--fail-on-skip",
+        action="store_true",
+        help=f"exit {EXIT_CHECK_SKIPPED} when a property could not be checked (default: warn)",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(run=_run)
@@ -109,4 +123,14 @@ def _run(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
         print(report.format())
-    return EXIT_OK if report.ok else EXIT_CHECK_FAILED
+    if not report.conforms:
+        return EXIT_CHECK_FAILED
+    if report.skipped:
+        names = ", ".join(report.skipped)
+        print(
+            f"together-rerank: warning: not checked (SKIP): {names}; raise --max-examples",
+            file=sys.stderr,
+        )
+        if args.fail_on_skip:
+            return EXIT_CHECK_SKIPPED
+    return EXIT_OK

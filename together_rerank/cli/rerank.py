@@ -14,6 +14,7 @@ from ..types import RerankResponse
 from ._common import EXIT_OK, CLIError
 
 DEFAULT_MODEL = "Salesforce/Llama-Rank-V1"
+FORMATS = ("auto", "text", "jsonl")
 
 
 def add_rerank_command(commands: Any) -> None:
@@ -23,12 +24,20 @@ def add_rerank_command(commands: Any) -> None:
         help="rank the documents of a file by relevance to a query",
         description=(
             "Rank documents read from FILE (or '-' for stdin): plain text, one document per "
-            "line, or JSON Lines, one object per line. Uses TOGETHER_API_KEY and "
-            "TOGETHER_BASE_URL like the SDK."
+            "line, or JSON Lines, one object per line. With --format auto (the default) the "
+            "file is JSON Lines when its first non-blank line starts with '{'. Uses "
+            "TOGETHER_API_KEY and TOGETHER_BASE_URL like the SDK."
         ),
     )
     parser.add_argument("file", metavar="FILE", help="documents: a text or JSON Lines file, or -")
     parser.add_argument("--query", "-q", required=True, help="the search query")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="auto",
+        help="how FILE is read: text (one document per line), jsonl (one object per line) "
+        "or auto (jsonl if the first non-blank line starts with '{'; the default)",
+    )
     parser.add_argument("--model", "-m", default=DEFAULT_MODEL, help=f"default: {DEFAULT_MODEL}")
     parser.add_argument("--top-n", "-n", type=int, help="return only the N best documents")
     parser.add_argument(
@@ -50,28 +59,37 @@ class Documents:
     lines: list[int]
 
 
-def read_documents(stream: TextIO, name: str) -> Documents:
-    """Read plain-text or JSON Lines documents; blank lines are not documents."""
+def read_documents(stream: TextIO, name: str, fmt: str = "auto") -> Documents:
+    """Read plain-text or JSON Lines documents (`fmt`: auto, text, jsonl); blank lines are not."""
     numbered = [(i, line.rstrip("\r\n")) for i, line in enumerate(stream, start=1)]
     numbered = [(i, line) for i, line in numbered if line.strip()]
     if not numbered:
         raise CLIError(f"{name}: no documents (the file is empty)")
-    if not numbered[0][1].lstrip().startswith("{"):
+    if fmt == "auto":
+        fmt = "jsonl" if numbered[0][1].lstrip().startswith("{") else "text"
+        # Say why the file was read as JSON Lines: the user may have meant text.
+        assumed = (
+            "read as JSON Lines because its first line starts with '{'; "
+            "pass --format text for plain text"
+        )
+    else:
+        assumed = "read as JSON Lines (--format jsonl)"
+    if fmt == "text":
         return Documents(items=[line for _, line in numbered], lines=[i for i, _ in numbered])
     objects: list[dict[str, Any]] = []
     for i, line in numbered:
         try:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise CLIError(f"{name}:{i}: not valid JSON ({exc.msg})") from None
+            raise CLIError(f"{name}:{i}: not valid JSON ({exc.msg}); {assumed}") from None
         if not isinstance(value, dict):
-            raise CLIError(f"{name}:{i}: a JSON Lines document must be an object")
+            raise CLIError(f"{name}:{i}: a JSON Lines document must be an object; {assumed}")
         objects.append(value)
     return Documents(items=objects, lines=[i for i, _ in numbered])
 
 
 def _run(args: argparse.Namespace) -> int:
-    documents = _load(args.file)
+    documents = _load(args.file, args.format)
     rank_fields = None
     if args.rank_fields is not None:
         rank_fields = [field.strip() for field in args.rank_fields.split(",") if field.strip()]
@@ -91,12 +109,12 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _load(path: str) -> Documents:
+def _load(path: str, fmt: str = "auto") -> Documents:
     if path == "-":
-        return read_documents(sys.stdin, "<stdin>")
+        return read_documents(sys.stdin, "<stdin>", fmt)
     try:
         with open(path, encoding="utf-8") as stream:
-            return read_documents(stream, path)
+            return read_documents(stream, path, fmt)
     except OSError as exc:
         raise CLIError(f"{path}: {exc.strerror}") from None
     except UnicodeDecodeError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._common import EXIT_OK, CLIError
+from ._common import EXIT_OK, EXIT_SERVER_START, CLIError
 
 
 def add_serve_command(commands: Any) -> None:
@@ -16,7 +16,8 @@ def add_serve_command(commands: Any) -> None:
         description=(
             "Serve POST /v1/rerank, POST /v1/embeddings, GET /v1/models and GET /health "
             "with local engines: all-MiniLM-L6-v2 when the semantic extra is installed, "
-            "else lexical ones (BM25, hashed n-grams); never any network."
+            "else lexical ones (BM25, hashed n-grams); never any network. "
+            f"Exits {EXIT_SERVER_START} when it cannot listen (address in use, unknown host)."
         ),
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
@@ -42,6 +43,7 @@ def _run(args: argparse.Namespace) -> int:
         from ..server import (
             ModelSpecError,
             ServerConfig,
+            ServerStartError,
             api_key_from_env,
             default_models,
             parse_model_specs,
@@ -61,5 +63,9 @@ def _run(args: argparse.Namespace) -> int:
     api_key = args.api_key if args.api_key is not None else api_key_from_env()
     if api_key == "":
         raise CLIError("--api-key: must not be empty (omit it to serve without a key)")
-    serve(host=args.host, port=args.port, config=ServerConfig(models=models, api_key=api_key))
+    config = ServerConfig(models=models, api_key=api_key)
+    try:
+        serve(host=args.host, port=args.port, config=config)
+    except ServerStartError as exc:
+        raise CLIError(str(exc), EXIT_SERVER_START) from None
     return EXIT_OK

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from collections.abc import Callable, Collection, Iterable
@@ -15,6 +16,7 @@ from .._exceptions import (
     APIStatusError,
     AuthenticationError,
     InvalidArgumentError,
+    InvalidArgumentTypeError,
     NotFoundError,
     PermissionDeniedError,
 )
@@ -71,6 +73,7 @@ def run_check(
     """
     if isinstance(max_examples, bool) or not isinstance(max_examples, int) or max_examples < 1:
         raise InvalidArgumentError("max_examples", f"must be an integer >= 1, got {max_examples!r}")
+    _check_timeout(timeout)
     selected = _select(only)
     url = normalize_base_url(base_url)
     limits = RunLimits(
@@ -112,6 +115,17 @@ def run_check(
         seconds=time.monotonic() - started,
         notes=notes,
     )
+
+
+def _check_timeout(timeout: float) -> None:
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        raise InvalidArgumentTypeError(
+            "timeout", f"must be a number of seconds, got {type(timeout).__name__}"
+        )
+    if not math.isfinite(timeout) or timeout <= 0:
+        raise InvalidArgumentError(
+            "timeout", f"must be a finite number of seconds > 0, got {timeout!r}"
+        )
 
 
 def _by_strategy(properties: Iterable[Property[Any]]) -> list[list[Property[Any]]]:

@@ -90,6 +90,11 @@ class Report:
         return all(result.passed for result in self.results)
 
     @property
+    def conforms(self) -> bool:
+        """True when no property failed; a SKIP (nothing could be checked) is not a failure."""
+        return not self.failed
+
+    @property
     def failed(self) -> list[str]:
         """Names of the properties that failed, in check order."""
         return [r.name for r in self.results if r.status is Status.FAIL]
@@ -119,6 +124,7 @@ class Report:
             "seed": self.seed,
             "max_examples": self.max_examples,
             "ok": self.ok,
+            "conforms": self.conforms,
             "seconds": round(self.seconds, 3),
             "notes": list(self.notes),
             "results": [result.to_dict() for result in self.results],
@@ -153,6 +159,12 @@ class Report:
         total = len(self.results)
         if self.ok:
             lines.append(f"Every property holds ({total} checked, {self.seconds:.1f} s).")
+        elif self.conforms:
+            skipped = len(self.skipped)
+            lines.append(
+                f"No property failed; {skipped} of {total} could not be checked (SKIP, "
+                f"{self.seconds:.1f} s): raise --max-examples to check them."
+            )
         else:
             bad = len(problems)
             lines.append(

@@ -121,6 +121,8 @@ def schema_properties(
                     f"no answer: {type(response).__name__}: {response}",
                     {"request": _describe_case(case)},
                 )
+            if spec_check.name == "response_schema_conformance":
+                _require_json_body(case, response)
             try:
                 case.validate_response(response, checks=[check_function], headers=headers)
             except FailureGroup as group:
@@ -146,6 +148,25 @@ def schema_properties(
         )
 
     return [make(spec_check) for spec_check in _CHECKS]
+
+
+def _require_json_body(case: Case[Any], response: Any) -> None:
+    """Every answer openapi.yaml declares is JSON; a body that is not can match no schema.
+
+    schemathesis skips the schema check for a media type the spec does not
+    declare, so a server answering ``200 text/html`` would otherwise pass it.
+    """
+    answer = _answer(response)
+    if answer.body is None and not _is_json_null(response.content):
+        shown = answer.content_type or "no Content-Type"
+        raise Violation(
+            f"the body is not JSON ({shown}); every response openapi.yaml declares is JSON",
+            {"request": _describe_sent(case, response.request), "response": answer.describe()},
+        )
+
+
+def _is_json_null(content: bytes) -> bool:
+    return content.strip() == b"null"
 
 
 def _mode(case: Case[Any]) -> GenerationMode:

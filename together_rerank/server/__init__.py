@@ -26,7 +26,7 @@ from together_rerank.server.models import (
     parse_model_spec,
     parse_model_specs,
 )
-from together_rerank.server.runner import LocalServer, serve
+from together_rerank.server.runner import LocalServer, ServerStartError, serve
 
 __all__ = [
     "API_KEY_ENV",
@@ -37,6 +37,7 @@ __all__ = [
     "LocalServer",
     "ModelSpecError",
     "ServerConfig",
+    "ServerStartError",
     "api_key_from_env",
     "create_app",
     "default_models",

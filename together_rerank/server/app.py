@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+import anyio
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -21,6 +24,7 @@ from together_rerank.server.engines import get_engine
 from together_rerank.server.errors import (
     ENGINE_HEADER,
     SERVER_ENGINE,
+    SERVER_ERROR,
     APIError,
     json_response,
     raw_json_response,
@@ -61,6 +65,19 @@ class _Guard:
 
         try:
             await self.app(scope, receive, send_with_header)
+        except asyncio.CancelledError:
+            # uvicorn cancels requests still running when shutdown's grace time is
+            # over; it would answer them with a text/plain 500 and log a traceback.
+            if started:
+                raise
+            error = APIError(
+                503,
+                "the server is shutting down",
+                code="shutting_down",
+                error_type=SERVER_ERROR,
+                headers={"Connection": "close"},
+            )
+            await error.response()(scope, receive, send_with_header)
         except Exception:
             # Log the traceback here, never in the response.
             logger.exception("internal error serving %s %s", scope.get("method"), scope.get("path"))
@@ -110,6 +127,20 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
+async def _read_body_in_time(request: Request, limit: int, seconds: float) -> bytes:
+    # A client that stops halfway would otherwise hold its connection and socket forever.
+    try:
+        with anyio.fail_after(seconds):
+            return await _read_body(request, limit)
+    except TimeoutError:
+        raise APIError(
+            408,
+            f"the request body did not arrive within {seconds:g} seconds",
+            code="request_timeout",
+            headers={"Connection": "close"},
+        ) from None
+
+
 def _too_large(limit: int) -> APIError:
     return APIError(
         413, f"request body is larger than the {limit}-byte limit", code="request_too_large"
@@ -124,6 +155,7 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
     # socket accepts anything: when /health answers, the first request is fast.
     for engine in registry.engines:
         get_engine(engine)
+    heavy = anyio.CapacityLimiter(cfg.heavy_concurrency)
 
     def authorize(request: Request) -> None:
         if cfg.api_key is not None:
@@ -133,8 +165,12 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         async def endpoint(request: Request) -> Response:
             authorize(request)
             check_content_type(request.headers.get("content-type"))
-            body = await _read_body(request, cfg.max_body_bytes)
-            reply = await run_in_threadpool(work, cfg, registry, body)
+            body = await _read_body_in_time(request, cfg.max_body_bytes, cfg.body_timeout)
+            if len(body) > cfg.heavy_body_bytes:
+                # Large requests take turns, so that small ones keep the rest of the CPU.
+                reply = await anyio.to_thread.run_sync(work, cfg, registry, body, limiter=heavy)
+            else:
+                reply = await run_in_threadpool(work, cfg, registry, body)
             return raw_json_response(reply.body, engine=reply.engine)
 
         return endpoint

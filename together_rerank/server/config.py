@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,25 @@ API_KEY_ENV = "TOGETHER_RERANK_SERVER_API_KEY"
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_DOCUMENTS = 10_000
 DEFAULT_MAX_INPUTS = 10_000
+DEFAULT_MAX_QUERY_CHARS = 20_000
+DEFAULT_MAX_QUERY_WORDS = 2_000
+DEFAULT_MAX_WORK = 2_000_000
+DEFAULT_HEAVY_BODY_BYTES = 64 * 1024
+DEFAULT_HEAVY_CONCURRENCY = 1
+DEFAULT_HEADER_TIMEOUT = 10.0
+DEFAULT_BODY_TIMEOUT = 30.0
+DEFAULT_KEEP_ALIVE_TIMEOUT = 5
+_INTEGER_LIMITS = (
+    "max_body_bytes",
+    "max_documents",
+    "max_inputs",
+    "max_query_chars",
+    "max_query_words",
+    "max_work",
+    "keep_alive_timeout",
+    "heavy_body_bytes",
+    "heavy_concurrency",
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +51,22 @@ class ServerConfig:
     """Most documents one rerank request may carry (400 beyond)."""
     max_inputs: int = DEFAULT_MAX_INPUTS
     """Most texts one embeddings request may carry (400 beyond)."""
+    max_query_chars: int = DEFAULT_MAX_QUERY_CHARS
+    """Longest rerank ``query``, in characters (400 beyond, ``param: query``)."""
+    max_query_words: int = DEFAULT_MAX_QUERY_WORDS
+    """Most words (`text.words`) in a rerank ``query`` (400 beyond, ``param: query``)."""
+    max_work: int = DEFAULT_MAX_WORK
+    """Most query words x documents in one rerank request (400 beyond, ``param: documents``)."""
+    heavy_body_bytes: int = DEFAULT_HEAVY_BODY_BYTES
+    """Bodies larger than this are heavy: `heavy_concurrency` of them are computed at a time."""
+    heavy_concurrency: int = DEFAULT_HEAVY_CONCURRENCY
+    """How many heavy requests are computed at a time (the others wait their turn)."""
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    """Seconds a connection may take to send a request's headers (then it is closed)."""
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    """Seconds a request may take to send its whole body (then a 408)."""
+    keep_alive_timeout: int = DEFAULT_KEEP_ALIVE_TIMEOUT
+    """Seconds an idle kept-alive connection stays open after an answer."""
 
     def __post_init__(self) -> None:
         for name, engine in self.models.items():
@@ -39,9 +75,13 @@ class ServerConfig:
             raise ValueError("ServerConfig.models must name at least one model")
         if self.api_key is not None and not self.api_key:
             raise ValueError("ServerConfig.api_key must be None (no auth) or a non-empty string")
-        for limit in ("max_body_bytes", "max_documents", "max_inputs"):
+        for limit in _INTEGER_LIMITS:
             if getattr(self, limit) < 1:
                 raise ValueError(f"ServerConfig.{limit} must be at least 1")
+        for name in ("header_timeout", "body_timeout"):
+            value = getattr(self, name)
+            if not math.isfinite(value) or value <= 0:
+                raise ValueError(f"ServerConfig.{name} must be a positive number of seconds")
         # Freeze a private copy so that later edits to the caller's dict cannot
         # change a running server.
         object.__setattr__(self, "models", MappingProxyType(dict(self.models)))

@@ -16,10 +16,25 @@ from starlette.types import ASGIApp
 
 from together_rerank.server.app import create_app
 from together_rerank.server.config import ServerConfig
+from together_rerank.server.protocol import timed_protocol
 
 logger = logging.getLogger("together_rerank.server")
 
 _SHUTDOWN_GRACE_SECONDS = 5
+
+
+class ServerStartError(Exception):
+    """`serve` could not start: the address is taken, unknown or not ours to bind."""
+
+
+def _uvicorn_options(config: ServerConfig) -> dict[str, Any]:
+    """The uvicorn settings `LocalServer` and `serve` share: timeouts and shutdown."""
+    return {
+        "lifespan": "off",
+        "http": timed_protocol(config.header_timeout),
+        "timeout_keep_alive": config.keep_alive_timeout,
+        "timeout_graceful_shutdown": _SHUTDOWN_GRACE_SECONDS,
+    }
 
 
 def _url_host(host: str) -> str:
@@ -95,8 +110,7 @@ class LocalServer:
             log_config=None,  # leave the host application's logging alone
             log_level="warning",
             access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=_SHUTDOWN_GRACE_SECONDS,
+            **_uvicorn_options(self.config),
         )
         server = uvicorn.Server(uv_config)
         thread = threading.Thread(
@@ -170,12 +184,29 @@ def serve(
 ) -> None:
     """Run the server in the foreground until interrupted (``together-rerank serve``)."""
     cfg = config or ServerConfig()
+    try:
+        sock = _bind(host, port)
+    except OSError as exc:  # socket.gaierror too: an unresolvable host
+        reason = exc.strerror or str(exc)
+        raise ServerStartError(f"cannot listen on {_url_host(host)}:{port}: {reason}") from None
     # Building the uvicorn config installs its logging, so the notes below show.
     uv_config = uvicorn.Config(
-        create_app(cfg), host=host, port=port, log_level=log_level, log_config=_log_config()
+        create_app(cfg),
+        host=host,
+        port=port,
+        log_level=log_level,
+        log_config=_log_config(),
+        **_uvicorn_options(cfg),
     )
     engines = ", ".join(sorted(set(cfg.models.values())))
     logger.info("local engines (%s) loaded and warm; models: %d", engines, len(cfg.models))
     if cfg.api_key is None and not _is_loopback(host):
         logger.warning("serving on %s without an API key: anyone who can reach it can use it", host)
-    uvicorn.Server(uv_config).run()
+    bound = sock.getsockname()[1]
+    logger.info("serving on http://%s:%d/v1 (press CTRL+C to stop)", _url_host(host), bound)
+    try:
+        with sock:
+            uvicorn.Server(uv_config).run(sockets=[sock])
+    except SystemExit as exc:
+        # uvicorn exits with its own code 3 when it cannot start; ours is documented.
+        raise ServerStartError(f"uvicorn could not start (exit {exc.code}); see its log") from None

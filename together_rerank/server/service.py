@@ -8,6 +8,7 @@ stays free for other requests.
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from together_rerank.server.engines import get_engine
 from together_rerank.server.errors import APIError, json_bytes
 from together_rerank.server.models import ModelRegistry
 from together_rerank.server.validation import (
+    check_rerank_work,
     parse_body,
     require_model,
     validate_embeddings,
@@ -47,12 +49,24 @@ def _ranking(scores: list[float], top_n: int | None) -> list[int]:
     return order if top_n is None else order[:top_n]
 
 
+def _check_work(config: ServerConfig, query: str, documents: int) -> None:
+    # Before any engine runs: the limits hold whichever engine serves the model.
+    check_rerank_work(
+        query,
+        documents,
+        max_query_chars=config.max_query_chars,
+        max_query_words=config.max_query_words,
+        max_work=config.max_work,
+    )
+
+
 def rerank(config: ServerConfig, registry: ModelRegistry, body: bytes) -> Reply:
     """Answer a ``POST /rerank`` body with a ``RerankResponse``."""
     obj = parse_body(body)
     model = registry.resolve(require_model(obj), "rerank")
     try:
         params = validate_rerank(obj, max_documents=config.max_documents)
+        _check_work(config, params.query, len(params.documents))
         texts = [ranked_text(doc, params.rank_fields) for doc in params.documents]
         engine = get_engine(model.engine)
         scores = engine.score(params.query, texts)
@@ -105,9 +119,31 @@ def embeddings(config: ServerConfig, registry: ModelRegistry, body: bytes) -> Re
     return Reply(json_bytes(payload), model.engine)
 
 
-def list_models(registry: ModelRegistry) -> list[dict[str, str]]:
-    """Describe every served model, as ``GET /models`` lists them."""
+# Together's model objects carry these prices; a local engine costs nothing.
+_FREE = {"input": 0.0, "output": 0.0, "hourly": 0.0, "base": 0.0, "finetune": 0.0}
+_STARTED = int(time.time())
+
+
+def list_models(registry: ModelRegistry) -> list[dict[str, Any]]:
+    """Describe every served model, as ``GET /models`` lists them.
+
+    Each entry has the fields of Together's own model objects (its v1 SDK's
+    ``ModelObject`` requires ``pricing``), plus ``engine``, so that a local
+    alias is never mistaken for the hosted model it is named after.
+    """
     return [
-        {"id": m.name, "object": "model", "type": m.kind, "engine": m.engine}
+        {
+            "id": m.name,
+            "object": "model",
+            "created": _STARTED,
+            "type": m.kind,
+            "display_name": f"{m.name} (local {m.engine})",
+            "organization": "together-rerank (local server)",
+            "link": None,
+            "license": None,
+            "context_length": None,
+            "pricing": dict(_FREE),
+            "engine": m.engine,
+        }
         for m in registry.models
     ]

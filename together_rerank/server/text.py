@@ -3,10 +3,16 @@
 Terms (what BM25 and the hashed embedding match on) come from one deterministic
 function, `terms`:
 
-1. Unicode case folding (`str.casefold`, a stronger lowercase: "Straße" -> "strasse").
-2. Words are maximal runs of Unicode letters and digits (`[^\\W_]+`), so
-   punctuation, whitespace and underscores separate words: "retrieval-augmented"
-   gives "retrieval" and "augmented".
+1. `normalize`: Unicode NFKC, case folding (`str.casefold`, a stronger
+   lowercase: "Straße" -> "strasse"), then NFKC again, so that the same word
+   typed differently matches: a precomposed "café" and "cafe" + U+0301,
+   fullwidth "Tokyo" (U+FF34 U+FF4F ...) and "tokyo", "ﬁle" and "file". Case folding turns
+   "İ" (capital I with dot) into "i" + U+0307, which has no composed form; that
+   pair becomes a plain "i", so "İstanbul" matches "istanbul".
+2. Words are maximal runs of Unicode letters and digits (`[^\\W_]+`), plus the
+   combining diacritical marks U+0300-U+036F inside a word (left by NFKC where
+   no composed letter exists), so punctuation, whitespace and underscores
+   separate words: "retrieval-augmented" gives "retrieval" and "augmented".
 3. Words in `STOPWORDS` (a small built-in English list) are dropped, so that
    "What is RAG?" does not match every document containing "is".
 4. A tiny plural stemmer on alphabetic words, after Porter's step 1a:
@@ -23,6 +29,7 @@ a reproduction of any hosted model's tokenizer.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 # Needed because a per-request corpus of a few documents gives IDF no way to
@@ -40,6 +47,10 @@ STOPWORDS: frozenset[str] = frozenset(_STOPWORD_TEXT.split())
 """Words that `terms` drops."""
 
 _WORD = re.compile(r"[^\W_]+")
+# Combining marks that NFKC leaves (no composed letter exists) stay inside their word.
+# Rare, so texts without one take the plain, faster pattern.
+_MARK = re.compile(r"[\u0300-\u036f]")
+_WORD_WITH_MARKS = re.compile(r"[^\W_]+(?:[\u0300-\u036f]+[^\W_]*)*")
 # One usage token is a run of word characters or a single visible non-word character.
 _USAGE_TOKEN = re.compile(r"\w+|[^\w\s]")
 
@@ -59,9 +70,17 @@ def stem(word: str) -> str:
     return word
 
 
+def normalize(text: str) -> str:
+    """NFKC, case-fold, NFKC: the form in which two spellings of one word are equal."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    return folded.replace("i\u0307", "i")
+
+
 def words(text: str) -> list[str]:
-    """Split text into case-folded words, keeping stopwords and inflections."""
-    return _WORD.findall(text.casefold())
+    """Split normalized text into words, keeping stopwords and inflections."""
+    folded = normalize(text)
+    pattern = _WORD_WITH_MARKS if _MARK.search(folded) else _WORD
+    return pattern.findall(folded)
 
 
 @lru_cache(maxsize=1 << 16)

@@ -12,7 +12,8 @@ media-type check (415). Decisions the spec leaves open:
 * Unknown top-level fields are ignored, for forward compatibility.
 * Beyond the schema: ``rank_fields`` with string documents, and a
   ``rank_fields`` entry that no document has, are rejected; so are more than
-  the configured number of documents or inputs.
+  the configured number of documents or inputs, and (`check_rerank_work`) a
+  query too long or too costly to score against that many documents.
 * The body must be UTF-8 JSON (a leading byte-order mark is tolerated).
   ``NaN``/``Infinity`` literals, numbers that overflow a double, integers over
   4,300 digits, unpaired UTF-16 surrogate escapes (``"\\ud800"``, which could
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from together_rerank.server.errors import APIError, echo
+from together_rerank.server.text import words
 
 _MEDIA_TYPE = "application/json"
 _UTF8 = {"utf-8", "utf8"}
@@ -110,6 +112,12 @@ def _invalid(
 ) -> APIError:
     suffix = "" if got is _NOTHING else f", got {_got(got)}"
     return APIError(400, f"{param}: {message}{suffix}", param=param, code=code)
+
+
+def _over_limit(param: str, limit: int, unit: str, got: int, code: str) -> APIError:
+    return APIError(
+        400, f"{param}: at most {limit} {unit} are accepted, got {got}", param=param, code=code
+    )
 
 
 def _missing(param: str) -> APIError:
@@ -230,12 +238,7 @@ def _documents(value: Any, max_documents: int) -> list[str] | list[dict[str, Any
     if not value:
         raise _invalid("documents", "must contain at least one document", code="invalid_value")
     if len(value) > max_documents:
-        raise APIError(
-            400,
-            f"documents: at most {max_documents} documents are accepted, got {len(value)}",
-            param="documents",
-            code="too_many_documents",
-        )
+        raise _over_limit("documents", max_documents, "documents", len(value), "too_many_documents")
     first = value[0]
     if not isinstance(first, str | dict):
         raise _invalid("documents[0]", "must be a string or an object", got=first)
@@ -320,3 +323,29 @@ def validate_embeddings(obj: dict[str, Any], *, max_inputs: int) -> EmbeddingsPa
         if not isinstance(item, str):
             raise _invalid(f"input[{i}]", "must be a string", got=item)
     return EmbeddingsParams(model, value)
+
+
+def check_rerank_work(
+    query: str, documents: int, *, max_query_chars: int, max_query_words: int, max_work: int
+) -> None:
+    """Refuse a rerank whose cost (query words x documents) is beyond the server's limits.
+
+    Scoring costs about one step per query word per document in every engine,
+    so this runs before any engine does; the character limit is checked first
+    so that counting words is itself cheap.
+    """
+    if len(query) > max_query_chars:
+        raise _over_limit("query", max_query_chars, "characters", len(query), "query_too_long")
+    query_words = len(words(query))
+    if query_words > max_query_words:
+        raise _over_limit("query", max_query_words, "words", query_words, "query_too_long")
+    work = max(query_words, 1) * documents
+    if work > max_work:
+        raise APIError(
+            400,
+            f"documents: {query_words} query words x {documents} documents = {work:,} is over "
+            f"this server's limit of {max_work:,} per request; send fewer documents per "
+            "request or a shorter query",
+            param="documents",
+            code="too_much_work",
+        )

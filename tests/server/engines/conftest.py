@@ -52,13 +52,17 @@ def tiny_cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 2-layer BERT with one output label and a 64-token window, saved as a CrossEncoder."""
     import torch
     from sentence_transformers import CrossEncoder
-    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+    from transformers import (  # type: ignore[attr-defined]  # lazy exports mypy cannot see
+        BertConfig,
+        BertForSequenceClassification,
+        BertTokenizerFast,
+    )
 
     path = tmp_path_factory.mktemp("tiny-cross-encoder")
     vocab = path / "vocab.txt"
     vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *TINY_WORDS]) + "\n")
     tokenizer = BertTokenizerFast(vocab_file=str(vocab), model_max_length=64)
-    config = BertConfig(
+    config = BertConfig(  # type: ignore[call-arg]  # num_labels goes through **kwargs
         vocab_size=tokenizer.vocab_size,
         hidden_size=16,
         num_hidden_layers=2,

@@ -46,7 +46,7 @@ def quiet_loading() -> None:
     """No progress bar on the server's stderr while weights load."""
     from transformers.utils import logging as transformers_logging
 
-    transformers_logging.disable_progress_bar()
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
 
 def windows(tokenizer: Any, texts: Sequence[str], size: int) -> tuple[list[str], list[int]]:
