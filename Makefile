@@ -12,7 +12,7 @@ GEN_PKG   := together_rerank_generated
 GEN_DIR   := generated/$(GEN_PKG)
 SPEC_CONSTANTS := together_rerank/_spec.py
 
-.PHONY: install test lint typecheck pytest generate check-generated demo serve bench load contract clean
+.PHONY: install test lint typecheck pytest generate check-generated demo serve bench load contract eval clean
 
 install: $(STAMP)
 
@@ -30,13 +30,13 @@ test: install
 	$(MAKE) --no-print-directory pytest
 
 lint: install
-	$(BIN)/ruff check together_rerank tests benchmarks
-	$(BIN)/ruff format --check together_rerank tests benchmarks
+	$(BIN)/ruff check together_rerank tests benchmarks eval
+	$(BIN)/ruff format --check together_rerank tests benchmarks eval
 	# Generated code: correctness rules only, its style is the generator's.
 	$(BIN)/ruff check --isolated --select F,E9 $(GEN_DIR)
 
 typecheck: install
-	$(BIN)/mypy together_rerank $(GEN_DIR) tests benchmarks
+	$(BIN)/mypy together_rerank $(GEN_DIR) tests benchmarks eval
 	# The examples are the reference's code, verbatim: typed use of the SDK, untyped defs allowed.
 	$(BIN)/mypy --allow-untyped-defs --allow-untyped-calls examples
 
@@ -96,6 +96,10 @@ load: install
 bench: install
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[bench]'
 	$(PY) benchmarks/bench.py $(BENCH_ARGS)
+
+# Quality of each rerank engine on eval/dataset.py: nDCG@10 and MRR (docs/eval.md).
+eval: install
+	$(PY) -m eval.run $(EVAL_ARGS)
 
 # Hold any server to the Together rerank contract: make contract URL=http://host:port
 contract: install

@@ -425,6 +425,11 @@ def run(quick: bool) -> Report:
     report.rows.append(memory_row())
     report.rows += [Row(**fields) for fields in _scale_rows(quick)]
     report.rows += async_transport_rows(quick)
+    # The semantic engine's rows (benchmarks/engines.py), when its extra is installed.
+    _repo_on_path()
+    from benchmarks.engines import engine_rows
+
+    report.rows.extend(engine_rows(Row, quick))
     return report
 
 

@@ -24,7 +24,8 @@ def main() -> int:
     with LocalServer() as server:
         env = {**os.environ, "TOGETHER_BASE_URL": server.base_url}
         env.pop("TOGETHER_API_KEY", None)
-        print(f"Local server (BM25 reranking, hashed n-gram embeddings) at {server.base_url}\n")
+        engines = ", ".join(sorted(set(server.config.models.values())))
+        print(f"Local server (engines: {engines}) at {server.base_url}\n")
         for example in EXAMPLES:
             print(f"=== {example.name}")
             done = subprocess.run(

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 
 import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Together's model names stay on the lexical engines in this suite (and its subprocesses).
+
+    The suite's exact lexical expectations and its speed depend on it; the
+    semantic engines are tested by name in tests/server/engines/, and the demo
+    test runs without this variable, as a user would.
+    """
+    os.environ["TOGETHER_RERANK_SERVER_ENGINES"] = "lexical"
 
 
 @pytest.fixture(autouse=True)

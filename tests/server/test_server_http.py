@@ -208,7 +208,7 @@ async def test_internal_bug_is_a_spec_shaped_500_and_logged(
     def broken(*args: object, **kwargs: object) -> object:
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(bm25, "rank", broken)
+    monkeypatch.setattr(bm25, "relevance_scores", broken)
     with caplog.at_level(logging.ERROR, logger="together_rerank.server"):
         response = await client.post("/v1/rerank", json=rerank_body())
     error = assert_error(response, 500, code="internal_error", error_type="server_error")
@@ -234,21 +234,21 @@ async def test_scoring_a_big_request_does_not_block_a_small_one(
     request finished. If scoring ran on the event loop, the small request could
     not be served and the wait would time out: no timing assertion needed.
     """
-    real_rank = bm25.rank
+    real_scores = bm25.relevance_scores
     loop_thread = threading.get_ident()
     scoring_threads: list[int] = []
     big_entered = threading.Event()
     small_done = threading.Event()
     big_saw_small_done: list[bool] = []
 
-    def instrumented_rank(query: str, texts: list[str], top_n: int | None = None) -> Any:
+    def instrumented_scores(query: str, texts: list[str]) -> Any:
         scoring_threads.append(threading.get_ident())
         if query == "big":
             big_entered.set()
             big_saw_small_done.append(small_done.wait(timeout=10))
-        return real_rank(query, texts, top_n)
+        return real_scores(query, texts)
 
-    monkeypatch.setattr(bm25, "rank", instrumented_rank)
+    monkeypatch.setattr(bm25, "relevance_scores", instrumented_scores)
 
     async def small_after_big_started() -> httpx.Response:
         for _ in range(1000):

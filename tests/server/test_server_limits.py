@@ -67,7 +67,7 @@ async def test_the_limits_are_checked_before_the_engine_runs(
     def engine_must_not_run(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the engine ran on a request over the limits")
 
-    monkeypatch.setattr(bm25, "rank", engine_must_not_run)
+    monkeypatch.setattr(bm25, "relevance_scores", engine_must_not_run)
     response = await _post(LIMITS, rerank_body(query=_query(20), documents=["d"] * 50))
     assert_error(response, 400, param="documents", code="too_much_work")
 
@@ -111,23 +111,23 @@ async def test_heavy_requests_take_turns_while_small_ones_pass(
 ) -> None:
     from together_rerank.server.engines import bm25
 
-    real_rank = bm25.rank
+    real_scores = bm25.relevance_scores
     release = threading.Event()
     lock = threading.Lock()
     running = {"now": 0, "most": 0}
 
-    def rank(query: str, texts: Any, top_n: int | None = None) -> Any:
+    def scores(query: str, texts: Any) -> Any:
         if len(texts) < 50:
-            return real_rank(query, texts, top_n)
+            return real_scores(query, texts)
         with lock:
             running["now"] += 1
             running["most"] = max(running["most"], running["now"])
         release.wait(30)
         with lock:
             running["now"] -= 1
-        return real_rank(query, texts, top_n)
+        return real_scores(query, texts)
 
-    monkeypatch.setattr(bm25, "rank", rank)
+    monkeypatch.setattr(bm25, "relevance_scores", scores)
     config = ServerConfig(heavy_body_bytes=1_000, heavy_concurrency=1)
     heavy = rerank_body(query="w1", documents=["w1 d"] * 500)
     async with asgi_client(create_app(config)) as client, anyio.create_task_group() as tasks:

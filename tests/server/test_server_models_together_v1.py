@@ -70,7 +70,7 @@ async def test_every_listed_model_is_a_together_v1_model_object(
     assert [m.id for m in models] == list(DEFAULT_MODELS)
     for model in models:
         engine = DEFAULT_MODELS[model.id]
-        assert model.type == ModelType(ENGINES[engine])
+        assert model.type == ModelType(next(iter(ENGINES[engine])))
         assert model.pricing == PricingObject(input=0, output=0, hourly=0, base=0, finetune=0)
         assert model.model_extra == {"engine": engine}  # the engine stays visible
         assert engine in (model.display_name or "")

@@ -146,16 +146,16 @@ def test_many_half_sent_requests_are_all_dropped_and_the_server_keeps_serving(
 def test_requests_cancelled_at_shutdown_get_a_json_503(monkeypatch: pytest.MonkeyPatch) -> None:
     from together_rerank.server.engines import bm25
 
-    real_rank = bm25.rank
+    real_scores = bm25.relevance_scores
     entered, release = threading.Event(), threading.Event()
 
-    def rank(query: str, texts: Any, top_n: int | None = None) -> Any:
+    def scores(query: str, texts: Any) -> Any:
         if len(texts) >= 50:
             entered.set()
             release.wait(60)
-        return real_rank(query, texts, top_n)
+        return real_scores(query, texts)
 
-    monkeypatch.setattr(bm25, "rank", rank)
+    monkeypatch.setattr(bm25, "relevance_scores", scores)
     body = json.dumps(rerank_body(documents=["retrieval"] * 100))
     request = (
         "POST /v1/rerank HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"

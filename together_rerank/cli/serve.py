@@ -15,7 +15,8 @@ def add_serve_command(commands: Any) -> None:
         help="run the local Together-compatible rerank server",
         description=(
             "Serve POST /v1/rerank, POST /v1/embeddings, GET /v1/models and GET /health "
-            "with local lexical engines (BM25, hashed n-grams): no network, no weights. "
+            "with local engines: all-MiniLM-L6-v2 when the semantic extra is installed, "
+            "else lexical ones (BM25, hashed n-grams); never any network. "
             f"Exits {EXIT_SERVER_START} when it cannot listen (address in use, unknown host)."
         ),
     )
@@ -31,7 +32,8 @@ def add_serve_command(commands: Any) -> None:
         action="append",
         default=[],
         metavar="NAME=ENGINE",
-        help="also serve NAME with ENGINE (bm25, term-overlap or hashed-ngrams); repeatable",
+        help="also serve NAME with ENGINE (bm25, term-overlap, hashed-ngrams, minilm or "
+        "cross-encoder:PATH); repeatable",
     )
     parser.add_argument(
         "--max-documents",
@@ -47,11 +49,11 @@ def add_serve_command(commands: Any) -> None:
 def _run(args: argparse.Namespace) -> int:
     try:
         from ..server import (
-            DEFAULT_MODELS,
             ModelSpecError,
             ServerConfig,
             ServerStartError,
             api_key_from_env,
+            default_models,
             parse_model_specs,
             serve,
         )
@@ -61,7 +63,7 @@ def _run(args: argparse.Namespace) -> int:
             "pip install 'together-rerank[server]'"
         ) from None
     try:
-        models = {**DEFAULT_MODELS, **parse_model_specs(args.model)}
+        models = {**default_models(), **parse_model_specs(args.model)}
     except ModelSpecError as exc:
         raise CLIError(f"--model: {exc}") from None
     if not 0 <= args.port <= 65535:

@@ -20,7 +20,9 @@ from together_rerank.server.errors import ENGINE_HEADER
 from together_rerank.server.models import (
     DEFAULT_MODELS,
     ENGINES,
+    ENGINES_ENV,
     ModelSpecError,
+    default_models,
     parse_model_spec,
     parse_model_specs,
 )
@@ -30,6 +32,7 @@ __all__ = [
     "API_KEY_ENV",
     "DEFAULT_MODELS",
     "ENGINES",
+    "ENGINES_ENV",
     "ENGINE_HEADER",
     "LocalServer",
     "ModelSpecError",
@@ -37,6 +40,7 @@ __all__ = [
     "ServerStartError",
     "api_key_from_env",
     "create_app",
+    "default_models",
     "parse_model_spec",
     "parse_model_specs",
     "serve",

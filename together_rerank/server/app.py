@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from together_rerank.server import service
 from together_rerank.server.auth import check_bearer
 from together_rerank.server.config import ServerConfig
+from together_rerank.server.engines import get_engine
 from together_rerank.server.errors import (
     ENGINE_HEADER,
     SERVER_ENGINE,
@@ -150,6 +151,10 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
     """Build the local Together-compatible rerank/embeddings server as an ASGI app."""
     cfg = config or ServerConfig()
     registry = ModelRegistry(cfg.models)
+    # Load every engine now, so that weights are read and warm before the
+    # socket accepts anything: when /health answers, the first request is fast.
+    for engine in registry.engines:
+        get_engine(engine)
     heavy = anyio.CapacityLimiter(cfg.heavy_concurrency)
 
     def authorize(request: Request) -> None:

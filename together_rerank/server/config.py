@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from together_rerank.server.models import DEFAULT_MODELS, check_engine
+from together_rerank.server.models import check_engine, default_models
 
 API_KEY_ENV = "TOGETHER_RERANK_SERVER_API_KEY"
 """Environment variable that `api_key_from_env` reads the server's API key from."""
@@ -41,8 +41,8 @@ _INTEGER_LIMITS = (
 class ServerConfig:
     """How one local server behaves: served models, optional API key and request limits."""
 
-    models: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_MODELS))
-    """Model name -> engine name (see `ENGINES`); replaces `DEFAULT_MODELS` entirely."""
+    models: Mapping[str, str] = field(default_factory=default_models)
+    """Model name -> engine name (see `ENGINES`); replaces `default_models()` entirely."""
     api_key: str | None = field(default=None, repr=False)
     """When set, API routes require ``Authorization: Bearer <api_key>``."""
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES

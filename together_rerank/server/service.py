@@ -10,15 +10,13 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 
 from together_rerank.server.config import ServerConfig
 from together_rerank.server.documents import ranked_text, returned_text
-from together_rerank.server.engines import bm25, hashed_ngrams, term_overlap
+from together_rerank.server.engines import get_engine
 from together_rerank.server.errors import APIError, json_bytes
 from together_rerank.server.models import ModelRegistry
-from together_rerank.server.text import count_usage_tokens
 from together_rerank.server.validation import (
     check_rerank_work,
     parse_body,
@@ -26,10 +24,6 @@ from together_rerank.server.validation import (
     validate_embeddings,
     validate_rerank,
 )
-
-_RANKERS: dict[str, ModuleType] = {"bm25": bm25, "term-overlap": term_overlap}
-"""The module (with its `rank` function) of each rerank engine in `ENGINES`."""
-
 
 @dataclass(frozen=True)
 class Reply:
@@ -46,6 +40,12 @@ def _usage(prompt_tokens: int) -> dict[str, int]:
 def _response_id(body: bytes) -> str:
     # Deterministic: byte-identical requests get identical responses, id included.
     return "rerank-" + hashlib.blake2b(body, digest_size=12).hexdigest()
+
+
+def _ranking(scores: list[float], top_n: int | None) -> list[int]:
+    """Indices by score descending, ties by index ascending, cut to `top_n`."""
+    order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
+    return order if top_n is None else order[:top_n]
 
 
 def _check_work(config: ServerConfig, query: str, documents: int) -> None:
@@ -67,14 +67,15 @@ def rerank(config: ServerConfig, registry: ModelRegistry, body: bytes) -> Reply:
         params = validate_rerank(obj, max_documents=config.max_documents)
         _check_work(config, params.query, len(params.documents))
         texts = [ranked_text(doc, params.rank_fields) for doc in params.documents]
-        ranked = _RANKERS[model.engine].rank(params.query, texts, params.top_n)
+        engine = get_engine(model.engine)
+        scores = engine.score(params.query, texts)
         results: list[dict[str, Any]] = []
-        for item in ranked:
-            result: dict[str, Any] = {"index": item.index, "relevance_score": item.relevance_score}
+        for index in _ranking(scores, params.top_n):
+            result: dict[str, Any] = {"index": index, "relevance_score": scores[index]}
             if params.return_documents:
-                result["document"] = {"text": returned_text(params.documents[item.index])}
+                result["document"] = {"text": returned_text(params.documents[index])}
             results.append(result)
-        tokens = count_usage_tokens(params.query) + sum(count_usage_tokens(t) for t in texts)
+        tokens = engine.count_tokens(params.query) + sum(engine.count_tokens(t) for t in texts)
         payload = {
             "id": _response_id(body),
             "object": "rerank",
@@ -107,11 +108,12 @@ def embeddings(config: ServerConfig, registry: ModelRegistry, body: bytes) -> Re
     except APIError as exc:
         exc.engine = model.engine
         raise
+    engine = get_engine(model.engine)
     data = [
         {"object": "embedding", "embedding": vector, "index": i}
-        for i, vector in enumerate(hashed_ngrams.embed_many(params.inputs))
+        for i, vector in enumerate(engine.embed(params.inputs))
     ]
-    tokens = sum(count_usage_tokens(text) for text in params.inputs)
+    tokens = sum(engine.count_tokens(text) for text in params.inputs)
     payload = {"object": "list", "model": model.name, "data": data, "usage": _usage(tokens)}
     return Reply(json_bytes(payload), model.engine)
 

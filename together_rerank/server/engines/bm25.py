@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from rank_bm25 import BM25Okapi
 
+from together_rerank.server.engines import Engine
 from together_rerank.server.text import terms
 
 K1 = 1.5
@@ -75,3 +76,22 @@ def rank(query: str, texts: Sequence[str], top_n: int | None = None) -> list[Ran
     if top_n is not None:
         order = order[:top_n]
     return [Ranked(i, scores[i]) for i in order]
+
+
+class BM25Engine(Engine):
+    """The ``bm25`` engine: `relevance_scores` behind the `Engine` interface."""
+
+    name = "bm25"
+    kinds = frozenset({"rerank"})
+    # IDF and average length come from the request's own documents, so a
+    # document's score moves when the others change.
+    pointwise = False
+
+    def score(self, query: str, texts: Sequence[str]) -> list[float]:
+        """BM25 relevance of each text, in [0, 1)."""
+        return relevance_scores(query, texts)
+
+
+def create(argument: str) -> Engine:
+    """Build the engine (it takes no argument and loads nothing)."""
+    return BM25Engine()

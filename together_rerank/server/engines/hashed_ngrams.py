@@ -30,6 +30,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from together_rerank.server.engines import Engine
 from together_rerank.server.text import terms, words
 
 DIMENSIONS = 768
@@ -85,3 +86,19 @@ def embed(text: str) -> list[float]:
 def embed_many(texts: Sequence[str]) -> list[list[float]]:
     """Embed texts in order."""
     return [embed(text) for text in texts]
+
+
+class HashedNgramsEngine(Engine):
+    """The ``hashed-ngrams`` engine: `embed_many` behind the `Engine` interface."""
+
+    name = "hashed-ngrams"
+    kinds = frozenset({"embedding"})
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Unit-length (or all-zero) `DIMENSIONS`-d vectors."""
+        return embed_many(texts)
+
+
+def create(argument: str) -> Engine:
+    """Build the engine (it takes no argument and loads nothing)."""
+    return HashedNgramsEngine()

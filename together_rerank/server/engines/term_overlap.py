@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+from together_rerank.server.engines import Engine
 from together_rerank.server.engines.bm25 import Ranked
 from together_rerank.server.text import terms
 
@@ -59,3 +60,20 @@ def rank(query: str, texts: Sequence[str], top_n: int | None = None) -> list[Ran
     if top_n is not None:
         order = order[:top_n]
     return [Ranked(i, scores[i]) for i in order]
+
+
+class TermOverlapEngine(Engine):
+    """The ``term-overlap`` engine: `relevance_scores` behind the `Engine` interface."""
+
+    name = "term-overlap"
+    kinds = frozenset({"rerank"})
+    pointwise = True
+
+    def score(self, query: str, texts: Sequence[str]) -> list[float]:
+        """Term-overlap relevance of each text, in [0, 1), each on its own."""
+        return relevance_scores(query, texts)
+
+
+def create(argument: str) -> Engine:
+    """Build the engine (it takes no argument and loads nothing)."""
+    return TermOverlapEngine()
