@@ -25,6 +25,7 @@ from together_rerank.server.validation import (
     validate_rerank,
 )
 
+
 @dataclass(frozen=True)
 class Reply:
     """An encoded JSON answer and the engine that produced it."""
