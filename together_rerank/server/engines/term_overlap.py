@@ -23,7 +23,6 @@ from collections import Counter
 from collections.abc import Sequence
 
 from together_rerank.server.engines import Engine
-from together_rerank.server.engines.bm25 import Ranked
 from together_rerank.server.text import terms
 
 K1 = 1.2
@@ -51,15 +50,6 @@ def relevance_scores(query: str, texts: Sequence[str]) -> list[float]:
     """Score each text against the query, in [0, 1), in input order; each on its own."""
     query_terms = Counter(terms(query))
     return [relevance_score(query_terms, text) for text in texts]
-
-
-def rank(query: str, texts: Sequence[str], top_n: int | None = None) -> list[Ranked]:
-    """Rank texts by relevance to the query: score descending, ties by index ascending."""
-    scores = relevance_scores(query, texts)
-    order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
-    if top_n is not None:
-        order = order[:top_n]
-    return [Ranked(i, scores[i]) for i in order]
 
 
 class TermOverlapEngine(Engine):
