@@ -320,17 +320,17 @@ def test_the_rate_limit_holds_for_the_whole_job_measured_at_the_server(
     arrivals = sorted(rec.ok())
     assert len(arrivals) == count
     interval = 60 / RPM
-    # Strict spacing: n requests span at least (n - 1) intervals, whatever the load.
+    # The documented bound (docs/scale.md): at most (W + late) * rpm / 60 + 1 requests in
+    # any W seconds, where `late` is how late a reservation answer arrives (bounded here
+    # by 0.5 s). Send times are spaced exactly; arrivals can bunch by that lateness, so a
+    # first request that arrives late shortens the whole job's span by up to `late`.
+    late = 0.5
     span = arrivals[-1] - arrivals[0]
-    assert span >= (count - 1) * interval * 0.95, f"{count} requests in {span:.2f} s"
-    # No burst either: any 2-second window holds at most 2 s of budget, plus one, plus
-    # what a late reservation answer (bounded here by 0.5 s) can push together.
+    assert count <= (span + late) / interval + 1, f"{count} requests in {span:.2f} s"
     busiest = max(
         sum(1 for later in arrivals[i:] if later - start < 2.0) for i, start in enumerate(arrivals)
     )
-    assert busiest <= 2.0 / interval + 1 + 0.5 / interval, busiest
-    per_minute = (count - 1) / span * 60
-    assert per_minute <= RPM * 1.05
+    assert busiest <= (2.0 + late) / interval + 1, busiest
 
 
 def test_a_429_holds_back_every_actor(cluster: None, recorder: tuple[Recorder, str]) -> None:
