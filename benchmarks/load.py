@@ -176,7 +176,9 @@ class ServerProcess:
             command = [sys.executable, "-c", _LOCAL_SERVER_CODE, str(self.port)]
         # Closed in stop(): the child writes to it for as long as it runs.
         self._log = tempfile.TemporaryFile()  # noqa: SIM115
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # A load test of the SDK and server, not of a model: the lexical engines, also
+        # where the semantic extra is installed.
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "TOGETHER_RERANK_SERVER_ENGINES": "lexical"}
         env.pop("TOGETHER_RERANK_SERVER_API_KEY", None)
         self._process = subprocess.Popen(
             command,
