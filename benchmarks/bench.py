@@ -198,18 +198,18 @@ LEXICAL_SERVER_ENV = {**os.environ, "TOGETHER_RERANK_SERVER_ENGINES": "lexical"}
 
 
 @contextlib.contextmanager
-def server_process() -> Iterator[str]:
+def server_process(*serve_args: str, startup_seconds: float = 20) -> Iterator[str]:
     """The local server in its own process (so it does not share our GIL); yields its base URL."""
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "together_rerank.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "together_rerank.cli", "serve", "--port", str(port), *serve_args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=LEXICAL_SERVER_ENV,
     )
     root = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + startup_seconds
         while True:
             try:
                 if httpx.get(f"{root}/health", timeout=1).status_code == 200:

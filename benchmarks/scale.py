@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -44,39 +41,13 @@ WORDS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextlib.contextmanager
 def pointwise_server() -> Iterator[str]:
     """`together-rerank serve --model bench/pointwise=term-overlap` in its own process."""
-    port = _free_port()
-    command = [sys.executable, "-m", "together_rerank.cli", "serve", "--port", str(port)]
-    proc = subprocess.Popen(
-        [*command, "--model", f"{MODEL}=term-overlap"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    root = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{root}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("the local server did not start")
-            time.sleep(0.05)
-        yield f"{root}/v1"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    from benchmarks.bench import server_process
+
+    with server_process("--model", f"{MODEL}=term-overlap", startup_seconds=30) as base_url:
+        yield base_url
 
 
 def _documents(count: int) -> list[str]:
