@@ -278,18 +278,31 @@ def test_rename(repo: Path) -> None:
     # The deprecation path: keep the old public name, accept the new wire name as an alias.
     types_file = repo / "together_rerank" / "types" / "rerank.py"
     source = types_file.read_text("utf-8")
-    source = source.replace(
-        "    relevance_score: float\n",
-        "    relevance_score: float = Field(\n"
+    edited = _replace_once(
+        source,
+        "    relevance_score: StrictFloat\n",
+        "    relevance_score: StrictFloat = Field(\n"
         '        validation_alias=AliasChoices("score", "relevance_score")\n'
         "    )\n",
-    ).replace(
-        "from pydantic import BaseModel, ConfigDict, Field",
-        "from pydantic import AliasChoices, BaseModel, ConfigDict, Field",
     )
-    types_file.write_text(source, "utf-8")
+    edited = _replace_once(
+        edited,
+        "from pydantic import BaseModel,",
+        "from pydantic import AliasChoices, BaseModel,",
+    )
+    types_file.write_text(edited, "utf-8")
     again = _drift_tests(repo)
-    assert "score" not in _failed(again.stdout), again.stdout
+    assert RENAMED_CHECK not in _failed(again.stdout), again.stdout
+    assert f"{RENAMED_CHECK} PASSED" in again.stdout, again.stdout
+
+
+RENAMED_CHECK = "test_public_type_matches_its_component[RerankResult]"
+
+
+def _replace_once(source: str, old: str, new: str) -> str:
+    # An edit that silently matches nothing would leave the test proving nothing.
+    assert source.count(old) == 1, f"expected exactly one {old!r} in the source"
+    return source.replace(old, new)
 
 
 def test_new_endpoint(repo: Path) -> None:
@@ -307,4 +320,7 @@ def test_new_endpoint(repo: Path) -> None:
 
 
 def _failed(output: str) -> str:
-    return "\n".join(line for line in output.splitlines() if line.startswith("FAILED"))
+    """The ids of the failed tests: pytest cuts the rest of the line to the terminal's width."""
+    return "\n".join(
+        line.split(" - ", 1)[0] for line in output.splitlines() if line.startswith("FAILED")
+    )
