@@ -309,8 +309,15 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             else:
                 body = await _read_at_most(aio, request, limit)
         response = _response(aio, request, httpx.ByteStream(body))
-        # Decodes Content-Encoding: a bad gzip body is httpx.DecodingError here too.
-        response.read()
+        if "Content-Encoding" in aio.headers:
+            # Decodes it: a bad gzip body is httpx.DecodingError here too.
+            response.read()
+        else:
+            # Nothing to decode: the body is the content. httpx's read would
+            # pass it through its decoder and chunker (a tenth of a call's CPU).
+            response._content = body
+            response.is_stream_consumed = True
+            response.close()
         return response
 
     async def aclose(self) -> None:
@@ -391,6 +398,8 @@ class AiohttpClient(httpx.AsyncClient):
         self._aiohttp = AiohttpTransport(limits)
         super().__init__(timeout=timeout, transport=self._aiohttp)
         self._accept_encoding = self.headers["Accept-Encoding"]
+        # (method, URL) -> the headers they were built from, and the built ones.
+        self._templates: dict[tuple[str, int], tuple[httpx.URL, dict[str, str], httpx.Headers]] = {}
 
     def build_request(  # type: ignore[override]
         self,
@@ -416,9 +425,34 @@ class AiohttpClient(httpx.AsyncClient):
                 extensions=extensions,
                 **other,
             )
-        headers.setdefault("Accept-Encoding", self._accept_encoding)
         extensions = {**(extensions or {}), "timeout": timeout.as_dict()}
-        return httpx.Request(method, url, headers=headers, content=content, extensions=extensions)
+        if not content or not isinstance(url, httpx.URL):
+            headers.setdefault("Accept-Encoding", self._accept_encoding)
+            return httpx.Request(
+                method, url, headers=headers, content=content, extensions=extensions
+            )
+        # A call's headers are the same every time but for Content-Length, and
+        # httpx normalises every header of a new request (the largest part of
+        # building one): build them once per set, copy them after.
+        key = (method, id(url))
+        entry = self._templates.get(key)
+        if entry is None or entry[0] is not url or entry[1] != headers:
+            source = dict(headers)
+            headers.setdefault("Accept-Encoding", self._accept_encoding)
+            built = httpx.Request(method, url, headers=headers, content=content).headers
+            template = httpx.Headers(
+                [(name, value) for name, value in built.raw if name.lower() != b"content-length"]
+            )
+            if len(self._templates) > 64:
+                self._templates.clear()
+            entry = self._templates[key] = (url, source, template)
+        # Same headers, same order as httpx's own build: Host first, Content-Length last.
+        request = httpx.Request(
+            method, url, headers=entry[2], stream=httpx.ByteStream(content), extensions=extensions
+        )
+        request.headers["Content-Length"] = str(len(content))
+        request.read()
+        return request
 
     async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         # Straight to the transport: the SDK uses none of what `AsyncClient.send`

@@ -12,6 +12,7 @@ import gc
 import subprocess
 import sys
 import warnings
+from typing import Any
 
 import httpx
 import pytest
@@ -211,3 +212,97 @@ def test_import_and_construction_leave_aiohttp_unimported() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def _sdk_build(sdk: AsyncTogether, **call: Any) -> httpx.Request:
+    from together_rerank.resources.rerank import rerank_call
+
+    arguments: dict[str, Any] = {
+        "model": MODEL,
+        "query": QUERY,
+        "documents": DOCUMENTS,
+        "top_n": None,
+        "return_documents": False,
+        "rank_fields": None,
+        "extra_headers": None,
+        "extra_query": None,
+        "extra_body": None,
+        "timeout": None,
+        "max_retries": None,
+        "kwargs": {},
+        **call,
+    }
+    request, _ = sdk._prepare(sdk._http.build_request, rerank_call(**arguments))
+    return request
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"default_headers": {"X-Team": "search"}},
+        {"base_url": "http://user:secret@127.0.0.1:8123/v1"},
+        {"base_url": "https://api.example.com"},
+    ],
+    ids=["plain", "default-headers", "basic-auth", "https-default-port"],
+)
+def test_default_pool_builds_what_httpx_builds(settings: dict[str, Any]) -> None:
+    """Request after request, the default pool's headers are httpx's own build, byte for byte.
+
+    It builds each set of headers once and copies it; what goes on the wire
+    must not show it (same names, values, order, Host and Content-Length).
+    """
+    sdk = AsyncTogether(api_key=API_KEY, **{"base_url": "http://127.0.0.1:8123/v1", **settings})
+    assert isinstance(sdk._http, AiohttpClient)
+    for documents in (DOCUMENTS, DOCUMENTS[:1], DOCUMENTS):
+        ours = _sdk_build(sdk, documents=documents)
+        headers = {**sdk._headers(), "Accept-Encoding": sdk._http.headers["Accept-Encoding"]}
+        reference = httpx.Request("POST", ours.url, headers=headers, content=ours.content)
+        assert ours.headers.raw == reference.headers.raw
+        assert ours.content == reference.content
+        assert isinstance(ours.stream, httpx.ByteStream)
+        assert b"".join(ours.stream) == ours.content
+
+
+def test_default_pool_headers_follow_changes_and_do_not_leak() -> None:
+    """A header set on one request (by a plugin, say) is not on the next; new defaults apply."""
+    sdk = AsyncTogether(api_key=API_KEY, base_url="http://127.0.0.1:8123/v1")
+    first = _sdk_build(sdk)
+    first.headers["X-Trace"] = "1"
+    del first.headers["Accept"]
+    second = _sdk_build(sdk)
+    assert "X-Trace" not in second.headers
+    assert second.headers["Accept"] == "application/json"
+    sdk.default_headers["X-Team"] = "search"
+    assert _sdk_build(sdk).headers["X-Team"] == "search"
+    extra = _sdk_build(sdk, extra_headers={"X-Once": "1"})
+    assert extra.headers["X-Once"] == "1"
+    assert "X-Once" not in _sdk_build(sdk).headers
+
+
+def test_a_plugins_header_reaches_the_server_once(server: FaultServer) -> None:
+    """On loopback: a header a plugin adds to one call's request is not sent with the next."""
+
+    class TagFirst:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def handle(self, request: httpx.Request, options: Any) -> Any:
+            self.calls += 1
+            if self.calls == 1:
+                request.headers["X-Tag"] = "first"
+            response = yield request
+            return response
+
+    async def main() -> None:
+        async with AsyncTogether(
+            api_key=API_KEY, base_url=server.base_url, plugins=[TagFirst()]
+        ) as sdk:
+            for _ in range(2):
+                await sdk.rerank.create(model=MODEL, query=QUERY, documents=DOCUMENTS)
+
+    asyncio.run(main())
+    first, second = server.requests
+    assert first.headers.get("x-tag") == "first"
+    assert "x-tag" not in second.headers
+    assert first.headers["content-length"] == second.headers["content-length"]
