@@ -9,12 +9,14 @@ rewrites `_spec.py`: nothing hand-kept can lag the spec silently.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 
 from ._spec import REQUEST_FIELDS
 
-__all__ = ["SpecViolation", "find_violations", "spec_fields", "spec_limit"]
+__all__ = ["SpecViolation", "find_violations", "passes", "spec_fields", "spec_limit"]
 
 _JSON_TYPES = {
     "string": "a string",
@@ -116,3 +118,92 @@ def find_violations(
                 for i, item in enumerate(value):
                     for message in _bounds(f"{name}[{i}]", item, item_limits):
                         yield SpecViolation(f"{name}[{i}]", message, False)
+
+
+# The exact Python types that are each JSON type for certain (a subclass, or
+# 1.0 as an integer, is left to `find_violations` to judge).
+_EXACT_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list, tuple),
+    "object": (dict,),
+    "null": (type(None),),
+}
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """One property's checks, flattened for `passes`."""
+
+    name: str
+    kinds: frozenset[type]
+    min_length: float
+    max_length: float
+    min_items: float
+    max_items: float
+    low: float
+    high: float
+    # Bounds that the value may not equal (exclusiveMinimum/Maximum), or that
+    # `passes` leaves to `find_violations` (item limits).
+    strict_low: bool
+    strict_high: bool
+    item_limits: bool
+
+
+@cache
+def _rules(schema: str) -> tuple[_Rule, ...]:
+    rules = []
+    for name, (types, _required, limits) in spec_fields(schema).items():
+        # Untyped: no kinds, so every value goes to the full check.
+        kinds = frozenset(kind for t in types for kind in _EXACT_TYPES.get(t, ()))
+        minimum = limits.get("minimum", -math.inf)
+        exclusive_minimum = limits.get("exclusiveMinimum", -math.inf)
+        maximum = limits.get("maximum", math.inf)
+        exclusive_maximum = limits.get("exclusiveMaximum", math.inf)
+        rules.append(
+            _Rule(
+                name=name,
+                kinds=kinds,
+                min_length=limits.get("minLength", 0),
+                max_length=limits.get("maxLength", math.inf),
+                min_items=limits.get("minItems", 0),
+                max_items=limits.get("maxItems", math.inf),
+                low=max(minimum, exclusive_minimum),
+                high=min(maximum, exclusive_maximum),
+                strict_low="exclusiveMinimum" in limits,
+                strict_high="exclusiveMaximum" in limits,
+                item_limits=any(key.startswith("items.") for key in limits),
+            )
+        )
+    return tuple(rules)
+
+
+def passes(schema: str, values: Mapping[str, object]) -> bool:
+    """True only if `find_violations` would find nothing: a cheap first look for the common case.
+
+    False means "look closer", not "invalid": the caller then runs `find_violations`.
+    """
+    for rule in _rules(schema):
+        if rule.name not in values:
+            continue
+        value = values[rule.name]
+        kind = type(value)
+        if kind not in rule.kinds or rule.item_limits:
+            return False
+        if kind is str:
+            if not rule.min_length <= len(value) <= rule.max_length:  # type: ignore[arg-type]
+                return False
+        elif kind is list or kind is tuple:
+            if not rule.min_items <= len(value) <= rule.max_items:  # type: ignore[arg-type]
+                return False
+        elif kind is int or kind is float:
+            number: float = value  # type: ignore[assignment]
+            if not rule.low <= number <= rule.high:  # a NaN fails here too
+                return False
+            if (rule.strict_low and number == rule.low) or (
+                rule.strict_high and number == rule.high
+            ):
+                return False
+    return True

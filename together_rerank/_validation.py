@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from ._exceptions import APIResponseValidationError, InvalidArgumentError, InvalidArgumentTypeError
-from ._spec_checks import find_violations, spec_limit
+from ._spec_checks import find_violations, passes, spec_limit
 
 if TYPE_CHECKING:
     from .types import EmbeddingsResponse, RerankResponse
@@ -276,9 +276,10 @@ def check_embeddings_args(*, model: object, input: object, extra: Mapping[str, o
 
 def check_spec_fields(schema: str, values: Mapping[str, object]) -> None:
     """Raise for the first spec type or limit `values` break; None means "not set", as sent."""
-    for violation in find_violations(
-        schema, {key: value for key, value in values.items() if value is not None}
-    ):
+    values = {key: value for key, value in values.items() if value is not None}
+    if passes(schema, values):
+        return
+    for violation in find_violations(schema, values):
         error = InvalidArgumentTypeError if violation.wrong_type else InvalidArgumentError
         raise error(violation.param, violation.message)
 
