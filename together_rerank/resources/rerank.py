@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import partial
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -23,6 +23,9 @@ from .._progress import progress_bar
 from .._validation import check_rerank_args, check_rerank_response
 
 if TYPE_CHECKING:
+    from together_rerank_generated.models import RerankRequest as WireRerankRequest
+    from together_rerank_generated.types import Unset
+
     from ..types import RerankResponse
 from ._resource import Resource, asend, async_raw_method, parse_model, raw_method, send
 
@@ -76,16 +79,12 @@ class RerankArgs:
 
     def call(self, batch: range | None = None) -> APICall[RerankResponse]:
         """The call for the documents in `batch` (default: all); result indices batch-relative."""
-        # Imported on first use: the generated models (and attrs) stay out of the SDK's import.
-        from together_rerank_generated.api.rerank import rerank as rerank_operation
-        from together_rerank_generated.models import RerankRequest as WireRerankRequest
-        from together_rerank_generated.types import UNSET
-
+        wire_request, get_kwargs, UNSET = _generated()
         documents = list(
             self.documents if batch is None else self.documents[batch.start : batch.stop]
         )
         top_n = self.top_n if batch is None else batch_top_n(self.top_n, batch)
-        wire = WireRerankRequest(
+        wire = wire_request(
             model=self.model,
             query=self.query,
             documents=documents,
@@ -95,7 +94,7 @@ class RerankArgs:
             rank_fields=UNSET if self.rank_fields is None else list(self.rank_fields),
         )
         wire.additional_properties = dict(self.kwargs)
-        operation = rerank_operation._get_kwargs(body=wire)
+        operation = get_kwargs(body=wire)
         return APICall(
             method=operation["method"],
             path=operation["url"],
@@ -108,6 +107,27 @@ class RerankArgs:
             max_retries=self.max_retries,
             response_allowance=RESULT_BYTES * min(len(documents), top_n or len(documents)),
         )
+
+
+@cache
+def _generated() -> tuple[type[WireRerankRequest], Callable[..., dict[str, Any]], Unset]:
+    """The generated wire model, operation and UNSET, imported on first use.
+
+    The generated models (and attrs) stay out of `import together_rerank`; a
+    cache rather than an import statement in `call`, which costs a lookup per call.
+    """
+    from together_rerank_generated.api.rerank import rerank as rerank_operation
+    from together_rerank_generated.models import RerankRequest
+    from together_rerank_generated.types import UNSET
+
+    return RerankRequest, rerank_operation._get_kwargs, UNSET
+
+
+@cache
+def _response_type() -> type[RerankResponse]:
+    from ..types import RerankResponse  # on first use, as above
+
+    return RerankResponse
 
 
 def rerank_call(
@@ -148,9 +168,7 @@ RESULT_BYTES = 256
 
 
 def _parse(response: httpx.Response, *, document_count: int, top_n: int | None) -> RerankResponse:
-    from ..types import RerankResponse  # on first use, as above
-
-    parsed = parse_model(RerankResponse, response, "rerank")
+    parsed = parse_model(_response_type(), response, "rerank")
     check_rerank_response(parsed, response, document_count=document_count, top_n=top_n)
     return parsed
 
