@@ -36,6 +36,22 @@ def test_no_logs_without_together_log(caplog: pytest.LogCaptureFixture, mode: Ca
     assert not logging.getLogger(LOGGER).handlers
 
 
+def test_logging_switched_on_after_the_client_exists_logs_its_next_call(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The logger's level is read per call: a client made while it was off logs once it is on."""
+    api = MockAPI()
+    client = api.client()
+    client.rerank.create(model=MODEL, query="q", documents=DOCS)
+    assert _records(caplog) == []
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        client.rerank.create(model=MODEL, query="q", documents=DOCS)
+    assert [r.getMessage().split(" -> ")[0] for r in _records(caplog)] == [f"POST {RERANK_URL}"]
+    caplog.clear()
+    client.rerank.create(model=MODEL, query="q", documents=DOCS)
+    assert _records(caplog) == []
+
+
 @pytest.mark.parametrize("value", ["info", "INFO", " Info "])
 def test_info_logs_one_line_per_call(
     monkeypatch: pytest.MonkeyPatch,
