@@ -306,3 +306,32 @@ def test_a_plugins_header_reaches_the_server_once(server: FaultServer) -> None:
     assert first.headers.get("x-tag") == "first"
     assert "x-tag" not in second.headers
     assert first.headers["content-length"] == second.headers["content-length"]
+
+
+@pytest.mark.parametrize("dropped", ["Accept", "Accept-Encoding", "User-Agent"])
+def test_a_header_a_plugin_removes_is_not_sent(server: FaultServer, dropped: str) -> None:
+    """aiohttp adds Accept, Accept-Encoding and User-Agent when absent; the default pool must not.
+
+    What a plugin saw is what goes on the wire: a header it deleted stays deleted.
+    """
+
+    class Drop:
+        def handle(self, request: httpx.Request, options: Any) -> Any:
+            del request.headers[dropped]
+            response = yield request
+            return response
+
+    async def main() -> None:
+        async with AsyncTogether(
+            api_key=API_KEY, base_url=server.base_url, plugins=[Drop()]
+        ) as sdk:
+            await sdk.rerank.create(model=MODEL, query=QUERY, documents=DOCUMENTS)
+            # And the next call, without the plugin's edit, sends them all again.
+            plain = sdk.with_options(plugins=[])
+            await plain.rerank.create(model=MODEL, query=QUERY, documents=DOCUMENTS)
+
+    asyncio.run(main())
+    edited, plain = server.requests
+    assert dropped.lower() not in edited.headers
+    assert {"accept", "accept-encoding", "user-agent"} <= set(plain.headers)
+    assert plain.headers["user-agent"].startswith("together-rerank/")
