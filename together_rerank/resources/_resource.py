@@ -36,11 +36,11 @@ def send(resource: Resource[SyncAPIClient], call: APICall[T]) -> T:
     return resource._client.request(call)
 
 
-async def asend(resource: Resource[AsyncAPIClient], call: APICall[T]) -> T:
-    """`send`, awaited."""
+def asend(resource: Resource[AsyncAPIClient], call: APICall[T]) -> Awaitable[T]:
+    """`send`, to await (a plain function: one coroutine layer less on every call)."""
     if resource._raw:
-        return cast(T, await resource._client.request_raw(call))
-    return await resource._client.request(call)
+        return cast(Awaitable[T], resource._client.request_raw(call))
+    return resource._client.request(call)
 
 
 def raw_method(method: Callable[P, T]) -> Callable[P, RawResponse[T]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache, partial
 from typing import TYPE_CHECKING, Any
@@ -47,7 +47,9 @@ _BATCHING_DOC = """
 """
 
 
-@dataclass(frozen=True)
+# Not frozen, though never changed: a frozen dataclass's __init__ costs a
+# call per field, a tenth of the SDK's own CPU on a small call.
+@dataclass(slots=True)
 class RerankArgs:
     """The checked arguments of one rerank call; builds the call for all or part of `documents`."""
 
@@ -402,10 +404,16 @@ class AsyncRerank(Resource[AsyncAPIClient]):
 
     create.__doc__ = Rerank.create.__doc__
 
-    async def _create(self, args: RerankArgs, max_documents_per_request: object) -> RerankResponse:
+    def _create(
+        self, args: RerankArgs, max_documents_per_request: object
+    ) -> Awaitable[RerankResponse]:
+        # A plain function returning the awaitable: one coroutine layer less per call.
         batches = _plan(self, args, max_documents_per_request)
         if len(batches) == 1:
-            return await asend(self, args.call())
+            return asend(self, args.call())
+        return self._create_batched(args, batches)
+
+    async def _create_batched(self, args: RerankArgs, batches: list[range]) -> RerankResponse:
         jobs = [partial(self._client.request, args.call(batch)) for batch in batches]
         responses = await run_tasks(jobs, max_concurrency=self._client.max_concurrency)
         return merge_responses(responses, batches, args.top_n)  # type: ignore[arg-type]
