@@ -429,7 +429,13 @@ class BaseClient:
             timeout=timeout,
             extensions=self._response_bound(call, len(content)),
         )
-        return request, RequestOptions(max_retries=max_retries, timeout=timeout)
+        options = self._options
+        if options is None or options.max_retries != max_retries or options.timeout is not timeout:
+            # Immutable, so one serves every call with the same settings.
+            options = self._options = RequestOptions(max_retries=max_retries, timeout=timeout)
+        return request, options
+
+    _options: RequestOptions | None = None
 
     max_response_bytes: int | None = None
 

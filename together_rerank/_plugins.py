@@ -95,16 +95,20 @@ def chain(plugins: Sequence[Plugin], request: httpx.Request, options: RequestOpt
             f"handle() returned {type(flow).__name__}; it must be a generator "
             "that yields the request and returns the response",
         )
+    rest = plugins[1:]
     try:
         step = next(flow)
         while True:
-            _check_step(plugin, step)
+            if type(step) is not httpx.Request:  # the usual step, checked at once
+                _check_step(plugin, step)
             try:
                 if isinstance(step, Sleep):
                     yield step
                     reply: httpx.Response | None = None
-                else:
-                    reply = yield from chain(plugins[1:], step, options)
+                elif rest:
+                    reply = yield from chain(rest, step, options)
+                else:  # the last plugin: its requests go straight out
+                    reply = yield step
             except Exception as exc:
                 step = flow.throw(exc)
             else:

@@ -202,7 +202,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._ssl: ssl.SSLContext | None = None
         self._routes: list[tuple[Any, str | None]] | None = None
         self._proxies: dict[tuple[bytes, bytes, int | None], str | None] = {}
-        self._urls: dict[str, Any] = {}
+        self._targets: dict[str, tuple[Any, str | None]] = {}
         self._timeouts: dict[float | None, Any] = {}
         self._closed = False
 
@@ -239,6 +239,18 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._loop, self._session = loop, entry[0]
         return entry[0]
 
+    def _target(self, url: httpx.URL) -> tuple[Any, str | None]:
+        """The URL as aiohttp's `yarl.URL`, and the proxy it goes through (None: direct)."""
+        text = str(url)
+        target = self._targets.get(text)
+        if target is None:
+            import yarl
+
+            if len(self._targets) > 1024:
+                self._targets.clear()
+            target = self._targets[text] = (yarl.URL(text, encoded=True), self._proxy(url))
+        return target
+
     def _proxy(self, url: httpx.URL) -> str | None:
         key = (url.raw_scheme, url.raw_host, url.port)
         if key not in self._proxies:
@@ -248,17 +260,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 (proxy for pattern, proxy in self._routes if pattern.matches(url)), None
             )
         return self._proxies[key]
-
-    def _url(self, url: httpx.URL) -> Any:
-        text = str(url)
-        parsed = self._urls.get(text)
-        if parsed is None:
-            import yarl
-
-            if len(self._urls) > 1024:
-                self._urls.clear()
-            parsed = self._urls[text] = yarl.URL(text, encoded=True)
-        return parsed
 
     def _timeout(self, connect: float | None) -> Any:
         timeout = self._timeouts.get(connect)
@@ -275,6 +276,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             session = await self._session_for(loop)
         limit = attempt_limit(request)
         timeouts = request.extensions.get("timeout", {})
+        url, proxy = self._target(request.url)
         # From the raw bytes: httpx's str views re-check the encoding on every access.
         raw = request.headers.raw
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw]
@@ -290,10 +292,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 asyncio.timeout(limit),
                 session.request(
                     request.method,
-                    self._url(request.url),
+                    url,
                     headers=headers,
                     data=request.content,
-                    proxy=self._proxy(request.url),
+                    proxy=proxy,
                     allow_redirects=False,
                     skip_auto_headers=skip,
                     timeout=self._timeout(timeouts.get("connect")),
@@ -326,8 +328,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             # Nothing to decode: the body is the content. httpx's read would
             # pass it through its decoder and chunker (a tenth of a call's CPU).
             response._content = body
-            response.is_stream_consumed = True
-            response.close()
+            # Read and closed, as `read()` leaves it (close() would only enter a
+            # context manager to close a stream of bytes in memory).
+            response.is_stream_consumed = response.is_closed = True
         return response
 
     async def aclose(self) -> None:
