@@ -470,7 +470,11 @@ class SyncAPIClient(BaseClient):
 
     def request(self, call: APICall[T]) -> T:
         """Send a call through the plugin chain and return its parsed result."""
-        return self.request_raw(call).parse()
+        request, options = self._prepare(self._http.build_request, call)
+        response = run_sync(self._http, chain(self._plugins_now(), request, options))
+        if not response.is_success:
+            raise make_status_error(response)
+        return call.parse(response)
 
     def request_raw(self, call: APICall[T]) -> RawResponse[T]:
         """Send a call through the plugin chain and return the raw response."""
@@ -490,7 +494,9 @@ class AsyncAPIClient(BaseClient):
         # measurable share of the CPU (every resume passes through all of them).
         request, options = self._prepare(self._http.build_request, call)
         response = await run_async(self._http, chain(self._plugins_now(), request, options))
-        return self._finish(call, response).parse()
+        if not response.is_success:
+            raise make_status_error(response)
+        return call.parse(response)
 
     async def request_raw(self, call: APICall[T]) -> RawResponse[T]:
         """Send a call through the plugin chain and return the raw response."""

@@ -184,11 +184,12 @@ def passes(schema: str, values: Mapping[str, object]) -> bool:
     """True only if `find_violations` would find nothing: a cheap first look for the common case.
 
     False means "look closer", not "invalid": the caller then runs `find_violations`.
+    A value of None counts as not set, as it does for the callers (None is not sent).
     """
     for rule in _rules(schema):
-        if rule.name not in values:
+        value = values.get(rule.name)
+        if value is None:
             continue
-        value = values[rule.name]
         kind = type(value)
         if kind not in rule.kinds or rule.item_limits:
             return False

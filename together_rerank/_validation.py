@@ -276,9 +276,9 @@ def check_embeddings_args(*, model: object, input: object, extra: Mapping[str, o
 
 def check_spec_fields(schema: str, values: Mapping[str, object]) -> None:
     """Raise for the first spec type or limit `values` break; None means "not set", as sent."""
-    values = {key: value for key, value in values.items() if value is not None}
     if passes(schema, values):
         return
+    values = {key: value for key, value in values.items() if value is not None}
     for violation in find_violations(schema, values):
         error = InvalidArgumentTypeError if violation.wrong_type else InvalidArgumentError
         raise error(violation.param, violation.message)
