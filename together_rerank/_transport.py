@@ -204,6 +204,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._routes: list[tuple[Any, str | None]] | None = None
         self._proxies: dict[tuple[bytes, bytes, int | None], str | None] = {}
         self._targets: dict[str, tuple[Any, str | None]] = {}
+        self._header_sets: dict[
+            tuple[tuple[bytes, bytes], ...], tuple[list[tuple[str, str]], list[str] | None]
+        ] = {}
         self._timeouts: dict[tuple[float | None, float | None], Any] = {}
         self._closed = False
 
@@ -262,6 +265,31 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             )
         return self._proxies[key]
 
+    def _headers(
+        self, raw: list[tuple[bytes, bytes]]
+    ) -> tuple[list[tuple[str, str]], list[str] | None]:
+        """The headers as aiohttp takes them, and the automatic ones it must skip."""
+        # Calls repeat their headers but for Content-Length (last, as httpx
+        # builds them): convert each set once.
+        length = raw.pop() if raw and raw[-1][0] == b"Content-Length" else None
+        key = tuple(raw)
+        converted = self._header_sets.get(key)
+        if converted is None:
+            # From the raw bytes: httpx's str views re-check the encoding on every access.
+            names = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw]
+            # aiohttp adds these when they are absent; the request a plugin saw
+            # is what is sent, so it must not. Named only when needed: aiohttp's
+            # skip list costs a sort and two header copies per request.
+            missing = _AUTO_HEADERS.difference(name.lower() for name, _ in raw)
+            skip = sorted(name.decode("latin-1") for name in missing) if missing else None
+            if len(self._header_sets) > 64:
+                self._header_sets.clear()
+            converted = self._header_sets[key] = (names, skip)
+        names, skip = converted
+        if length is None:
+            return list(names), skip
+        return [*names, ("Content-Length", length[1].decode("latin-1"))], skip
+
     def _timeout(self, total: float | None, connect: float | None) -> Any:
         # aiohttp's `total` covers connecting, sending, the headers and the
         # body: the whole attempt. Its timer costs a tenth of what an
@@ -288,14 +316,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         limit = attempt_limit(request)
         timeouts = request.extensions.get("timeout", {})
         url, proxy = self._target(request.url)
-        # From the raw bytes: httpx's str views re-check the encoding on every access.
-        raw = request.headers.raw
-        headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw]
-        # aiohttp adds these when they are absent; the request a plugin saw is
-        # what is sent, so it must not. Named per request only when needed:
-        # aiohttp's skip list costs a sort and two header copies per request.
-        missing = _AUTO_HEADERS.difference(name.lower() for name, _ in raw)
-        skip = [name.decode("latin-1") for name in missing] if missing else None
+        headers, skip = self._headers(request.headers.raw)
         try:
             # One coroutine for the whole exchange: on a small call each layer
             # is a measurable share of the CPU.
