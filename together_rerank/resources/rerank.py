@@ -75,7 +75,7 @@ class RerankArgs:
             top_n=self.top_n,
             return_documents=self.return_documents,
             rank_fields=self.rank_fields,
-            extra={**self.kwargs, **(self.extra_body or {})},
+            extra={**self.kwargs, **self.extra_body} if self.extra_body else self.kwargs,
         )
         return self
 
