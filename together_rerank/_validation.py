@@ -295,9 +295,10 @@ def check_rerank_response(
     results = parsed.results
     indices = list(map(_INDEX, results))
     scores = list(map(_SCORE, results))
+    expected_max = document_count if top_n is None else min(top_n, document_count)
     # The common case in a few C-level passes; only a failure takes the slow road.
     if (
-        len(results) <= (document_count if top_n is None else min(top_n, document_count))
+        len(results) <= expected_max
         and len(set(indices)) == len(indices)
         and (not indices or (min(indices) >= 0 and max(indices) < document_count))
         and all(map(math.isfinite, scores))
@@ -311,7 +312,6 @@ def check_rerank_response(
 
     if "results" not in parsed.model_fields_set:
         raise fail("'results' is missing")
-    expected_max = document_count if top_n is None else min(top_n, document_count)
     if len(parsed.results) > expected_max:
         raise fail(f"{len(parsed.results)} results for at most {expected_max} expected")
     # Something is wrong: walk the results to say what, and where.
