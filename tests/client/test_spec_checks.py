@@ -13,22 +13,13 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from generator.spec_constants import LIMIT_KEYWORDS
 from together_rerank import _spec, _spec_checks
 from together_rerank._spec_checks import find_violations, passes
 
 JSON_TYPES = ("string", "integer", "number", "boolean", "array", "object", "null")
-LIMIT_KEYS = (
-    "minimum",
-    "maximum",
-    "exclusiveMinimum",
-    "exclusiveMaximum",
-    "minLength",
-    "maxLength",
-    "minItems",
-    "maxItems",
-    "items.minLength",
-    "items.maxLength",
-)
+# Every key `_spec.REQUEST_FIELDS` can hold: the generator's keywords, also for array items.
+LIMIT_KEYS = (*LIMIT_KEYWORDS, *(f"items.{key}" for key in LIMIT_KEYWORDS))
 
 
 class Text(str):
