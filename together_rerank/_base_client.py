@@ -2,7 +2,9 @@
 
 Everything that is not I/O lives here once: resolving settings, building the
 `httpx.Request`, raising typed errors and parsing. The sync and async clients
-differ only in the line that drives the plugin chain.
+differ only in the line that drives the plugin chain, and in one shortcut of
+`AsyncTogether`'s default pool: a call that no plugin but the built-in retry
+one would see is sent first and given to the chain only if its answer needs it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Generic, TypedDict, TypeVar
 
 import httpx
@@ -36,7 +39,7 @@ from ._exceptions import (
 from ._plugins import Flow, Plugin, RequestOptions, chain, run_async, run_sync
 from ._response import RawResponse
 from ._secrets import display_url
-from ._transport import MAX_RESPONSE_BYTES
+from ._transport import MAX_RESPONSE_BYTES, AiohttpClient, longest, replay, response_of
 from ._validation import find_invalid_json
 from ._version import __version__
 from .plugins.log import LoggingPlugin, logger, setup_logging
@@ -77,6 +80,9 @@ class APICall(Generic[T]):
     # Bytes a valid answer may need beyond echoing the request (results x their
     # size); with the request's size it bounds the 2xx body. None: no bound.
     response_allowance: int | None = None
+    # `parse` from the 2xx body alone, for a response no plugin needs to see:
+    # the result, or None when `parse` would raise (it then runs, for the error).
+    parse_content: Callable[[bytes], T | None] | None = None
 
 
 # Headroom above the largest valid answer before a 2xx body is cut off (issue 10).
@@ -271,6 +277,10 @@ def _encode(body: dict[str, Any]) -> bytes:
         raise
 
 
+Settled = tuple[str, httpx.URL, dict[str, str], bytes, dict[str, int] | None, RequestOptions]
+"""A call made ready to send: method, URL, headers, body, request extensions, options."""
+
+
 class ClientSettings(TypedDict):
     """The settings `with_options` copies, as keyword arguments of the client classes."""
 
@@ -348,6 +358,7 @@ class BaseClient:
         # The built-in LoggingPlugin only passes requests on while logging is
         # off: leave it out of the chain then, rather than pay a step per call.
         self._quiet_chain = tuple(p for p in self._chain if type(p) is not LoggingPlugin)
+        self._lone_retry = len(self._quiet_chain) == 1 and type(self._quiet_chain[0]) is RetryPlugin
         self._urls: dict[str, httpx.URL] = {}
 
     def _settings_with(
@@ -406,9 +417,8 @@ class BaseClient:
         headers.update(self.default_headers)
         return headers
 
-    def _prepare(
-        self, build_request: Callable[..., httpx.Request], call: APICall[Any]
-    ) -> tuple[httpx.Request, RequestOptions]:
+    def _settle(self, call: APICall[Any]) -> Settled:
+        """The call's method, URL, headers, body, timeout, extensions and options, checked."""
         body = call.body
         if call.extra_body:
             body = {**body, **call.extra_body}
@@ -420,19 +430,32 @@ class BaseClient:
             self.max_retries if call.max_retries is None else _check_max_retries(call.max_retries)
         )
         content = _encode(body)
-        request = build_request(
-            call.method.upper(),
-            self._url(call.path),
-            params=call.extra_query,
-            headers=headers,
-            content=content,
-            timeout=timeout,
-            extensions=self._response_bound(call, len(content)),
-        )
         options = self._options
         if options is None or options.max_retries != max_retries or options.timeout is not timeout:
             # Immutable, so one serves every call with the same settings.
             options = self._options = RequestOptions(max_retries=max_retries, timeout=timeout)
+        return (
+            call.method.upper(),
+            self._url(call.path),
+            headers,
+            content,
+            self._response_bound(call, len(content)),
+            options,
+        )
+
+    def _prepare(
+        self, build_request: Callable[..., httpx.Request], call: APICall[Any]
+    ) -> tuple[httpx.Request, RequestOptions]:
+        method, url, headers, content, extensions, options = self._settle(call)
+        request = build_request(
+            method,
+            url,
+            params=call.extra_query,
+            headers=headers,
+            content=content,
+            timeout=options.timeout,
+            extensions=extensions,
+        )
         return request, options
 
     _options: RequestOptions | None = None
@@ -451,13 +474,17 @@ class BaseClient:
 
     def _flow(self, request: httpx.Request, options: RequestOptions) -> Flow:
         """The plugin chain a call goes through now (logging can be switched on at any time)."""
-        plugins = self._chain if logger.isEnabledFor(logging.INFO) else self._quiet_chain
-        if len(plugins) == 1 and type(plugins[0]) is RetryPlugin:
+        quiet = not logger.isEnabledFor(logging.INFO)
+        if quiet and self._lone_retry:
             # The built-in retry plugin alone, the usual case: it keeps the
             # plugin interface, so its flow needs none of the checks `chain`
             # wraps around plugins (about 3 % of a small async call's CPU).
-            return plugins[0].handle(request, options)
-        return chain(plugins, request, options)
+            return self._quiet_chain[0].handle(request, options)
+        return chain(self._quiet_chain if quiet else self._chain, request, options)
+
+    def _direct(self, call: APICall[Any]) -> bool:
+        """Whether no plugin but the built-in retry one would see this call's request."""
+        return self._lone_retry and not call.extra_query and not logger.isEnabledFor(logging.INFO)
 
     def _checked(self, response: httpx.Response) -> httpx.Response:
         """The response, or its typed status error."""
@@ -500,8 +527,47 @@ class AsyncAPIClient(BaseClient):
         """Send a call through the plugin chain and return its parsed result."""
         # `request_raw`, inlined: on a small call each coroutine layer is a
         # measurable share of the CPU (every resume passes through all of them).
-        request, options = self._prepare(self._http.build_request, call)
-        response = await run_async(self._http, self._flow(request, options))
+        http = self._http
+        if type(http) is AiohttpClient and self._direct(call):
+            # Nothing but the built-in retry plugin would see this call, and it
+            # returns a 2xx as it is: send it, parse the body, and build the
+            # httpx request and response (a tenth of the CPU) only if the answer
+            # needs the chain after all (a retry, an error, a body to decode).
+            method, url, headers, content, extensions, options = self._settle(call)
+            transport = http._aiohttp
+            try:
+                aio, body = await transport.exchange(
+                    method,
+                    url,
+                    http.wire_headers(method, url, headers, content),
+                    content,
+                    timeout=transport.timeout(longest(options.timeout), options.timeout.connect),
+                    bound=None if extensions is None else extensions[MAX_RESPONSE_BYTES],
+                )
+            except Exception as exc:
+                received: Callable[[httpx.Request], httpx.Response] = partial(replay, exc)
+            else:
+                if (
+                    call.parse_content is not None
+                    and 200 <= aio.status < 300
+                    and "Content-Encoding" not in aio.headers
+                ):
+                    parsed = call.parse_content(body)
+                    if parsed is not None:
+                        return parsed
+                received = partial(response_of, aio, body)
+            request = http.build_request(
+                method,
+                url,
+                headers=headers,
+                content=content,
+                timeout=options.timeout,
+                extensions=extensions,
+            )
+            response = await run_async(http, self._flow(request, options), received)
+        else:
+            request, options = self._prepare(http.build_request, call)
+            response = await run_async(http, self._flow(request, options))
         return call.parse(self._checked(response))
 
     async def request_raw(self, call: APICall[T]) -> RawResponse[T]:

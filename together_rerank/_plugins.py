@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import AsyncIterator, Generator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from types import GeneratorType
 from typing import Protocol
@@ -323,8 +323,17 @@ def run_sync(client: httpx.Client, flow: Flow) -> httpx.Response:
         flow.close()
 
 
-async def run_async(client: httpx.AsyncClient, flow: Flow) -> httpx.Response:
-    """Drive a flow with an async httpx client; the same flow as `run_sync`, awaited."""
+async def run_async(
+    client: httpx.AsyncClient,
+    flow: Flow,
+    received: Callable[[httpx.Request], httpx.Response] | None = None,
+) -> httpx.Response:
+    """Drive a flow with an async httpx client; the same flow as `run_sync`, awaited.
+
+    `received`: the first request's answer, already come (the client sent it
+    before it knew the chain was needed); called with that request, it returns
+    the response or raises as sending it would have.
+    """
     # The default pool's transport puts the whole attempt and the body limit
     # under one timer itself, and is awaited directly (a coroutine layer less).
     transport = client._aiohttp if isinstance(client, AiohttpClient) else None
@@ -336,7 +345,9 @@ async def run_async(client: httpx.AsyncClient, flow: Flow) -> httpx.Response:
                 step = flow.send(None)
                 continue
             try:
-                if transport is None:
+                if received is not None:
+                    reply = received(step)
+                elif transport is None:
                     reply = await _send_async(client, step)
                 else:
                     reply = await transport.handle_async_request(step)
@@ -346,6 +357,8 @@ async def run_async(client: httpx.AsyncClient, flow: Flow) -> httpx.Response:
                 raise _too_large(exc) from None
             else:
                 step = flow.send(reply)
+            finally:
+                received = None
     except StopIteration as stop:
         response: httpx.Response = stop.value
         return response

@@ -21,7 +21,7 @@ import os
 import ssl
 import time
 from collections.abc import AsyncIterator, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import httpcore
 import httpx
@@ -59,6 +59,16 @@ def attempt_limit(request: httpx.Request) -> float | None:
     """The whole-attempt deadline, in seconds: the largest of the request's timeouts."""
     limits = [
         value for value in request.extensions.get("timeout", {}).values() if value is not None
+    ]
+    return max(limits) if limits else None
+
+
+def longest(timeout: httpx.Timeout) -> float | None:
+    """`attempt_limit` of a request with this timeout."""
+    limits = [
+        value
+        for value in (timeout.connect, timeout.read, timeout.write, timeout.pool)
+        if value is not None
     ]
     return max(limits) if limits else None
 
@@ -290,7 +300,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             return list(names), skip
         return [*names, ("Content-Length", length[1].decode("latin-1"))], skip
 
-    def _timeout(self, total: float | None, connect: float | None) -> Any:
+    def timeout(self, total: float | None, connect: float | None) -> Any:
+        """aiohttp's timeout for an attempt of `total` seconds, connecting within `connect`."""
         # aiohttp's `total` covers connecting, sending, the headers and the
         # body: the whole attempt. Its timer costs a tenth of what an
         # `asyncio.timeout` around the exchange did (callgrind, per call).
@@ -308,55 +319,64 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             )
         return timeout
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def exchange(
+        self,
+        method: str,
+        url: httpx.URL,
+        headers: tuple[list[tuple[str, str]], list[str] | None],
+        content: bytes,
+        *,
+        timeout: Any,
+        bound: int | None,
+    ) -> tuple[aiohttp.ClientResponse, bytes]:
+        """One exchange: aiohttp's response (released) and its whole body, still encoded.
+
+        `headers` (with the automatic ones to skip) come from `_headers`,
+        `timeout` from `timeout`. Raises aiohttp's errors, `httpx.ConnectError`
+        once closed, and `BodyTooLarge` past `bound` on a 2xx: `replay` raises
+        them as httpx's.
+        """
         loop = asyncio.get_running_loop()
         session = self._session
         if loop is not self._loop or session is None or session.closed or self._pid != os.getpid():
             session = await self._session_for(loop)
-        limit = attempt_limit(request)
-        timeouts = request.extensions.get("timeout", {})
-        url, proxy = self._target(request.url)
-        headers, skip = self._headers(request.headers.raw)
-        try:
-            # One coroutine for the whole exchange: on a small call each layer
-            # is a measurable share of the CPU.
-            async with session.request(
-                request.method,
-                url,
-                headers=headers,
-                data=request.content,
-                proxy=proxy,
-                allow_redirects=False,
-                skip_auto_headers=skip,
-                timeout=self._timeout(limit, timeouts.get("connect")),
-            ) as aio:
-                bound = request.extensions.get(MAX_RESPONSE_BYTES)
-                length = aio.content_length
-                if (
-                    bound is None
-                    or not 200 <= aio.status < 300
-                    or (length is not None and length <= bound)
-                ):
-                    body = await aio.read()
-                else:
-                    body = await _read_at_most(aio, request, bound)
-        except (httpx.HTTPError, ResponseTooLarge):
-            raise
-        except Exception as exc:
-            raise _httpx_error(exc, request) from exc
+        target, proxy = self._target(url)
+        fields, skip = headers
+        # One coroutine for the whole exchange: on a small call each layer is
+        # a measurable share of the CPU.
+        async with session.request(
+            method,
+            target,
+            headers=fields,
+            data=content,
+            proxy=proxy,
+            allow_redirects=False,
+            skip_auto_headers=skip,
+            timeout=timeout,
+        ) as aio:
+            length = aio.content_length
+            if (
+                bound is None
+                or not 200 <= aio.status < 300
+                or (length is not None and length <= bound)
+            ):
+                return aio, await aio.read()
+            return aio, await _read_at_most(aio, bound)
 
-        response = _response(aio, request, httpx.ByteStream(body))
-        if "Content-Encoding" in aio.headers:
-            # Decodes it: a bad gzip body is httpx.DecodingError here too.
-            response.read()
-        else:
-            # Nothing to decode: the body is the content. httpx's read would
-            # pass it through its decoder and chunker (a tenth of a call's CPU).
-            response._content = body
-            # Read and closed, as `read()` leaves it (close() would only enter a
-            # context manager to close a stream of bytes in memory).
-            response.is_stream_consumed = response.is_closed = True
-        return response
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        timeouts = request.extensions.get("timeout", {})
+        try:
+            aio, body = await self.exchange(
+                request.method,
+                request.url,
+                self._headers(request.headers.raw),
+                request.content,
+                timeout=self.timeout(attempt_limit(request), timeouts.get("connect")),
+                bound=request.extensions.get(MAX_RESPONSE_BYTES),
+            )
+        except Exception as exc:
+            replay(exc, request)
+        return response_of(aio, body, request)
 
     async def aclose(self) -> None:
         self._closed = True
@@ -377,6 +397,34 @@ async def _close_with_loop(session: aiohttp.ClientSession) -> AsyncIterator[None
         await session.close()
 
 
+class BodyTooLarge(Exception):
+    """A 2xx body passed its bound on the aiohttp path (`replay` attaches the request)."""
+
+    def __init__(self, aio: aiohttp.ClientResponse, limit: int) -> None:
+        super().__init__(limit)
+        self.aio = aio
+        self.limit = limit
+
+
+def response_of(aio: aiohttp.ClientResponse, body: bytes, request: httpx.Request) -> httpx.Response:
+    """aiohttp's response and body as the read `httpx.Response` httpx would return.
+
+    Raises `httpx.DecodingError` for a body its Content-Encoding cannot decode.
+    """
+    response = _response(aio, request, httpx.ByteStream(body))
+    if "Content-Encoding" in aio.headers:
+        # Decodes it: a bad gzip body is httpx.DecodingError here too.
+        response.read()
+    else:
+        # Nothing to decode: the body is the content. httpx's read would pass
+        # it through its decoder and chunker (a tenth of a call's CPU).
+        response._content = body
+        # Read and closed, as `read()` leaves it (close() would only enter a
+        # context manager to close a stream of bytes in memory).
+        response.is_stream_consumed = response.is_closed = True
+    return response
+
+
 def _response(
     aio: aiohttp.ClientResponse, request: httpx.Request, stream: httpx.ByteStream | None = None
 ) -> httpx.Response:
@@ -389,18 +437,28 @@ def _response(
     )
 
 
-async def _read_at_most(aio: aiohttp.ClientResponse, request: httpx.Request, limit: int) -> bytes:
+async def _read_at_most(aio: aiohttp.ClientResponse, limit: int) -> bytes:
     length = aio.content_length
     if length is not None and length > limit:
-        raise ResponseTooLarge(_response(aio, request), limit)
+        raise BodyTooLarge(aio, limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in aio.content.iter_any():
         size += len(chunk)
         if size > limit:
-            raise ResponseTooLarge(_response(aio, request), limit)
+            raise BodyTooLarge(aio, limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def replay(exc: Exception, request: httpx.Request) -> NoReturn:
+    """Raise an exchange's failure as sending `request` raises it: an httpx error, or
+    `ResponseTooLarge`."""
+    if isinstance(exc, BodyTooLarge):
+        raise ResponseTooLarge(_response(exc.aio, request), exc.limit) from exc
+    if isinstance(exc, httpx.HTTPError | ResponseTooLarge):
+        raise exc
+    raise _httpx_error(exc, request) from exc
 
 
 def _httpx_error(exc: Exception, request: httpx.Request) -> httpx.HTTPError:
@@ -432,6 +490,24 @@ def _httpx_error(exc: Exception, request: httpx.Request) -> httpx.HTTPError:
     return httpx.TransportError(text, request=request)
 
 
+class _Template:
+    """A call's headers built once: as httpx builds them, and as aiohttp takes them."""
+
+    __slots__ = ("headers", "skip", "source", "url", "wire")
+
+    def __init__(
+        self,
+        url: httpx.URL,
+        source: dict[str, str],
+        headers: httpx.Headers,
+        wire: tuple[list[tuple[str, str]], list[str] | None],
+    ) -> None:
+        self.url = url
+        self.source = source
+        self.headers = headers  # without Content-Length
+        self.wire, self.skip = wire
+
+
 class AiohttpClient(httpx.AsyncClient):
     """`AsyncTogether`'s default pool: an `httpx.AsyncClient` that sends through aiohttp."""
 
@@ -439,8 +515,26 @@ class AiohttpClient(httpx.AsyncClient):
         self._aiohttp = AiohttpTransport(limits)
         super().__init__(timeout=timeout, transport=self._aiohttp)
         self._accept_encoding = self.headers["Accept-Encoding"]
-        # (method, URL) -> the headers they were built from, and the built ones.
-        self._templates: dict[tuple[str, int], tuple[httpx.URL, dict[str, str], httpx.Headers]] = {}
+        self._templates: dict[tuple[str, int], _Template] = {}
+
+    def _template(self, method: str, url: httpx.URL, headers: dict[str, str]) -> _Template:
+        # A call's headers are the same every time but for Content-Length, and
+        # httpx normalises every header of a new request (the largest part of
+        # building one): build them once per set, copy them after.
+        key = (method, id(url))
+        template = self._templates.get(key)
+        if template is None or template.url is not url or template.source != headers:
+            source = dict(headers)
+            with_defaults = {**headers}
+            with_defaults.setdefault("Accept-Encoding", self._accept_encoding)
+            built = httpx.Request(method, url, headers=with_defaults, content=b"-").headers
+            raw = [(name, value) for name, value in built.raw if name.lower() != b"content-length"]
+            if len(self._templates) > 64:
+                self._templates.clear()
+            template = self._templates[key] = _Template(
+                url, source, httpx.Headers(raw), self._aiohttp._headers(raw)
+            )
+        return template
 
     def build_request(  # type: ignore[override]
         self,
@@ -472,30 +566,31 @@ class AiohttpClient(httpx.AsyncClient):
             return httpx.Request(
                 method, url, headers=headers, content=content, extensions=extensions
             )
-        # A call's headers are the same every time but for Content-Length, and
-        # httpx normalises every header of a new request (the largest part of
-        # building one): build them once per set, copy them after.
-        key = (method, id(url))
-        entry = self._templates.get(key)
-        if entry is None or entry[0] is not url or entry[1] != headers:
-            source = dict(headers)
-            headers.setdefault("Accept-Encoding", self._accept_encoding)
-            built = httpx.Request(method, url, headers=headers, content=content).headers
-            template = httpx.Headers(
-                [(name, value) for name, value in built.raw if name.lower() != b"content-length"]
-            )
-            if len(self._templates) > 64:
-                self._templates.clear()
-            entry = self._templates[key] = (url, source, template)
+        template = self._template(method, url, headers)
         # Same headers, same order as httpx's own build: Host first, Content-Length last.
         request = httpx.Request(
-            method, url, headers=entry[2], stream=httpx.ByteStream(content), extensions=extensions
+            method,
+            url,
+            headers=template.headers,
+            stream=httpx.ByteStream(content),
+            extensions=extensions,
         )
         request.headers["Content-Length"] = str(len(content))
         # What `request.read()` stores; its check of the stream (an ABC) costs
         # more than the rest of this method.
         request._content = content
         return request
+
+    def wire_headers(
+        self, method: str, url: httpx.URL, headers: dict[str, str], content: bytes
+    ) -> tuple[list[tuple[str, str]], list[str] | None]:
+        """What `build_request` would send, as `AiohttpTransport.exchange` takes it.
+
+        For a request no plugin sees: `_headers(build_request(...).headers.raw)`
+        without building the request.
+        """
+        template = self._template(method, url, headers)
+        return [*template.wire, ("Content-Length", str(len(content)))], template.skip
 
     async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         # Straight to the transport: the SDK uses none of what `AsyncClient.send`

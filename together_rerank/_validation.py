@@ -284,6 +284,21 @@ def check_spec_fields(schema: str, values: Mapping[str, object]) -> None:
         raise error(violation.param, violation.message)
 
 
+def is_valid_ranking(parsed: RerankResponse, *, document_count: int, top_n: int | None) -> bool:
+    """Whether `check_rerank_response` passes (the common case, in a few C-level passes)."""
+    results = parsed.results
+    indices = list(map(_INDEX, results))
+    scores = list(map(_SCORE, results))
+    return (
+        len(results) <= (document_count if top_n is None else min(top_n, document_count))
+        and len(set(indices)) == len(indices)
+        and (not indices or (min(indices) >= 0 and max(indices) < document_count))
+        and all(map(math.isfinite, scores))
+        and all(map(operator.ge, scores, islice(scores, 1, None)))
+        and "results" in parsed.model_fields_set
+    )
+
+
 def check_rerank_response(
     parsed: RerankResponse,
     response: httpx.Response,
@@ -292,20 +307,10 @@ def check_rerank_response(
     top_n: int | None,
 ) -> None:
     """Raise `APIResponseValidationError` unless the results are a valid ranking of the request."""
-    results = parsed.results
-    indices = list(map(_INDEX, results))
-    scores = list(map(_SCORE, results))
-    expected_max = document_count if top_n is None else min(top_n, document_count)
-    # The common case in a few C-level passes; only a failure takes the slow road.
-    if (
-        len(results) <= expected_max
-        and len(set(indices)) == len(indices)
-        and (not indices or (min(indices) >= 0 and max(indices) < document_count))
-        and all(map(math.isfinite, scores))
-        and all(map(operator.ge, scores, islice(scores, 1, None)))
-        and "results" in parsed.model_fields_set
-    ):
+    if is_valid_ranking(parsed, document_count=document_count, top_n=top_n):
         return
+    expected_max = document_count if top_n is None else min(top_n, document_count)
+    scores = list(map(_SCORE, parsed.results))
 
     def fail(message: str) -> APIResponseValidationError:
         return APIResponseValidationError(response, f"Invalid rerank response: {message}")

@@ -18,11 +18,18 @@ def server() -> Iterator[FaultServer]:
         yield fault_server
 
 
-@pytest.fixture(params=["sync", "async", "async-httpx"])
+@pytest.fixture(params=["sync", "async", "async-chain", "async-httpx"])
 def mode(request: pytest.FixtureRequest) -> Mode:
     """Each test using this runs with `Together`, and `AsyncTogether` on both transports.
 
-    "async" is `AsyncTogether`'s default pool (aiohttp); "async-httpx" gives it a
-    plain `httpx.AsyncClient`, which users may still supply.
+    "async" is `AsyncTogether`'s default pool (aiohttp), where a call no user
+    plugin sees skips the plugin chain until its answer needs it;
+    "async-chain" adds a user plugin that changes nothing, so that every call
+    goes through the chain; "async-httpx" gives it a plain `httpx.AsyncClient`,
+    which users may still supply.
     """
-    return Mode(is_async=request.param != "sync", httpx_async=request.param == "async-httpx")
+    return Mode(
+        is_async=request.param != "sync",
+        httpx_async=request.param == "async-httpx",
+        chain=request.param == "async-chain",
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -23,6 +22,7 @@ from together_rerank import (
     RetryPolicy,
     Together,
 )
+from together_rerank._transport import AiohttpTransport
 
 # Distinctive, so that a leak anywhere is found by a plain substring search.
 API_KEY = "sk-reliability-7Q2xZ9vK4mW8pL3n"
@@ -68,33 +68,27 @@ def worst_case(attempts: int, per_attempt: float, waits: float) -> float:
     return attempts * per_attempt + waits
 
 
-class PolicyRetry:
-    """Retries with a custom `RetryPolicy`, from outside the client's built-in retry plugin.
-
-    The client always adds its own `RetryPlugin()` with the default policy and
-    offers no way to replace it; a user plugin of `RetryPlugin(policy)` would run
-    around the built-in one and multiply attempts (3 x 3 = 9). So tests that want
-    short backoff create the client with `max_retries=0` (the built-in plugin
-    then passes everything through) and add this plugin with its own retry count.
-    """
-
-    def __init__(self, policy: RetryPolicy, max_retries: int) -> None:
-        self.plugin = RetryPlugin(policy)
-        self.max_retries = max_retries
-
-    def handle(self, request: httpx.Request, options: RequestOptions) -> Flow:
-        """Delegate to `RetryPlugin` with this plugin's retry count."""
-        options = dataclasses.replace(options, max_retries=self.max_retries)
-        return (yield from self.plugin.handle(request, options))
-
-
 FAST_POLICY = RetryPolicy(initial_delay=0.05, max_delay=0.2)
 """Backoff 0.05 s, 0.1 s, 0.2 s, 0.2 s ... (each minus up to 25 % jitter)."""
 
 
 def fast_retries(max_retries: int = 3) -> dict[str, Any]:
-    """Client options that retry `max_retries` times with `FAST_POLICY`."""
-    return {"max_retries": 0, "plugins": [PolicyRetry(FAST_POLICY, max_retries)]}
+    """Client options that retry `max_retries` times with `FAST_POLICY`.
+
+    A user's `RetryPlugin` takes the built-in one's place, so the call takes
+    the path it takes by default.
+    """
+    return {"max_retries": max_retries, "plugins": [RetryPlugin(FAST_POLICY)]}
+
+
+class Passthrough:
+    """A user plugin that changes nothing: every call then goes through the plugin chain."""
+
+    def handle(self, request: httpx.Request, options: RequestOptions) -> Flow:
+        """Send the request, return the response."""
+        response = yield request
+        assert response is not None
+        return response
 
 
 @dataclass
@@ -148,12 +142,15 @@ def guarded(fn: Callable[[], Any], budget: float) -> Outcome:
 class Mode:
     """Runs one SDK call with `Together` or `AsyncTogether` on a fresh client."""
 
-    def __init__(self, is_async: bool, httpx_async: bool = False) -> None:
+    def __init__(self, is_async: bool, httpx_async: bool = False, chain: bool = False) -> None:
         self.is_async = is_async
         self.httpx_async = httpx_async
+        self.chain = chain
 
     def __repr__(self) -> str:
-        return ("async-httpx" if self.httpx_async else "async") if self.is_async else "sync"
+        if not self.is_async:
+            return "sync"
+        return "async-httpx" if self.httpx_async else "async-chain" if self.chain else "async"
 
     def call(
         self,
@@ -167,6 +164,8 @@ class Mode:
     ) -> Outcome:
         """`client.<operation>.create(**create)`, guarded by `budget` seconds."""
         options: dict[str, Any] = {"api_key": API_KEY, "base_url": base_url, **(client or {})}
+        if self.chain:
+            options["plugins"] = [*options.get("plugins", ()), Passthrough()]
         if not self.is_async:
 
             def sync_call() -> Any:
@@ -256,16 +255,17 @@ class SendCounter:
         return Counting()
 
     def count_default(self, sdk: AsyncTogether) -> None:
-        """Count the sends of `AsyncTogether`'s own (aiohttp) pool."""
+        """Count the sends of `AsyncTogether`'s own (aiohttp) pool: every one is an exchange."""
         transport = sdk._http._transport
-        send = transport.handle_async_request
+        assert isinstance(transport, AiohttpTransport)
+        exchange = transport.exchange
         counter = self
 
-        async def counting(request: httpx.Request) -> httpx.Response:
+        async def counting(*args: Any, **kwargs: Any) -> Any:
             counter.sent += 1
-            return await send(request)
+            return await exchange(*args, **kwargs)
 
-        transport.handle_async_request = counting  # type: ignore[method-assign]
+        transport.exchange = counting  # type: ignore[method-assign]
 
     def async_transport(self) -> httpx.AsyncBaseTransport:
         """`sync_transport`, async."""

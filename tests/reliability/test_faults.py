@@ -145,7 +145,7 @@ def test_429_until_retries_run_out(server: FaultServer, mode: Mode) -> None:
     assert all(gap >= 0.02 for gap in server.gaps())
 
 
-# --- a short custom policy (see PolicyRetry), so every fault kind stays fast -------------
+# --- a short policy (see fast_retries), so every fault kind stays fast ------------------
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504, 520])

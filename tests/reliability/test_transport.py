@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import subprocess
 import sys
 import warnings
@@ -20,6 +21,7 @@ import pytest
 from together_rerank import (
     APIConnectionError,
     APIResponseDecodingError,
+    APIResponseValidationError,
     APITimeoutError,
     AsyncTogether,
     ResponseTooLargeError,
@@ -335,3 +337,148 @@ def test_a_header_a_plugin_removes_is_not_sent(server: FaultServer, dropped: str
     assert dropped.lower() not in edited.headers
     assert {"accept", "accept-encoding", "user-agent"} <= set(plain.headers)
     assert plain.headers["user-agent"].startswith("together-rerank/")
+
+
+# --- the default pool's direct path -------------------------------------------------------
+
+
+class _RawCapture:
+    """A loopback HTTP/1.1 server that records each request's bytes and answers validly."""
+
+    def __init__(self) -> None:
+        self.requests: list[bytes] = []
+        self.answer: bytes | None = None  # a fixed answer body instead of a valid ranking
+
+    async def __aenter__(self) -> str:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}/v1"
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._server.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").lower().split("\r\n")
+                length = next(
+                    int(line[16:]) for line in lines if line.startswith("content-length:")
+                )
+                body = await reader.readexactly(length)
+                self.requests.append(head + body)
+                writer.write(_answer_to(body) if self.answer is None else _ok(self.answer))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+
+def _ok(body: bytes) -> bytes:
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}"
+    return head.encode() + b"\r\n\r\n" + body
+
+
+def _answer_to(request: bytes) -> bytes:
+    sent = json.loads(request)
+    if "input" in sent:
+        inputs = [sent["input"]] if isinstance(sent["input"], str) else sent["input"]
+        data = [
+            {"object": "embedding", "index": i, "embedding": [0.5, 0.25]}
+            for i in range(len(inputs))
+        ]
+        answer: dict[str, Any] = {"object": "list", "model": sent["model"], "data": data}
+    else:
+        count = len(sent["documents"])
+        results = [
+            {"index": i, "relevance_score": 1 - i / 100, "document": None}
+            for i in range(min(sent.get("top_n") or count, count))
+        ]
+        answer = {"id": "raw", "object": "rerank", "model": sent["model"], "results": results}
+    return _ok(json.dumps(answer).encode())
+
+
+class _Unchanged:
+    """A user plugin that changes nothing, so that the call takes the plugin chain."""
+
+    def handle(self, request: httpx.Request, options: Any) -> Any:
+        response = yield request
+        return response
+
+
+_CALLS: list[tuple[dict[str, Any], dict[str, Any]]] = [
+    ({}, {}),
+    ({"default_headers": {"X-Team": "search"}}, {"top_n": 2, "return_documents": True}),
+    ({"base_url": "USER"}, {"extra_headers": {"X-Once": "1"}}),
+    ({}, {"extra_body": {"truncate": True}, "timeout": 3.0, "max_retries": 1}),
+    ({"max_response_bytes": 1 << 16}, {"documents": [{"text": "a", "title": "b"}] * 3}),
+]
+
+
+@pytest.mark.parametrize(
+    ("settings", "call"),
+    _CALLS,
+    ids=["plain", "defaults-and-options", "basic-auth", "extras", "bounded-dicts"],
+)
+def test_direct_and_chained_calls_send_the_same_bytes(
+    settings: dict[str, Any], call: dict[str, Any]
+) -> None:
+    """A call no plugin sees goes out without the plugin chain, byte for byte as through it.
+
+    The same call, twice each way: once with the built-in plugins only (the
+    direct path) and once with a user plugin that changes nothing (the chain).
+    """
+
+    async def main() -> tuple[list[bytes], list[Any]]:
+        capture = _RawCapture()
+        async with capture as served:
+            user = settings.get("base_url") == "USER"
+            url = served.replace("http://", "http://user:secret@") if user else served
+            options = {"api_key": API_KEY, **settings, "base_url": url}
+            direct = AsyncTogether(**options)
+            chained = AsyncTogether(**options, plugins=[_Unchanged()])
+            arguments = {"model": MODEL, "query": QUERY, "documents": DOCUMENTS, **call}
+            answers: list[Any] = []
+            for sdk in (direct, chained, direct, chained):
+                answers.append(await sdk.rerank.create(**arguments))
+            answers.append(await direct.embeddings.create(model=MODEL, input=["a", "b"]))
+            answers.append(await chained.embeddings.create(model=MODEL, input=["a", "b"]))
+            await direct.close()
+            await chained.close()
+        return capture.requests, answers
+
+    sent, answers = asyncio.run(main())
+    assert len(sent) == 6
+    assert sent[0] == sent[1] == sent[2] == sent[3]
+    assert sent[4] == sent[5]
+    assert answers[0] == answers[1] == answers[2] == answers[3]
+    assert answers[4] == answers[5]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"object": "rerank", "results": []', b'{"results": [{"index": 9, "relevance_score": 1}]}'],
+    ids=["truncated-json", "index-out-of-range"],
+)
+def test_direct_path_reports_a_bad_answer_as_the_chain_does(body: bytes) -> None:
+    """An answer the direct path cannot vouch for gets the chain's own error, word for word."""
+
+    async def main() -> list[BaseException]:
+        capture = _RawCapture()
+        capture.answer = body
+        errors: list[BaseException] = []
+        async with capture as base_url:
+            for plugins in ([], [_Unchanged()]):
+                async with AsyncTogether(
+                    api_key=API_KEY, base_url=base_url, plugins=plugins
+                ) as sdk:
+                    with pytest.raises(APIResponseValidationError) as caught:
+                        await sdk.rerank.create(model=MODEL, query=QUERY, documents=DOCUMENTS)
+                    errors.append(caught.value)
+        return errors
+
+    direct, chained = asyncio.run(main())
+    assert str(direct) == str(chained)
+    assert isinstance(direct, APIResponseValidationError)
+    assert isinstance(chained, APIResponseValidationError)
+    assert direct.status_code == chained.status_code == 200
+    assert direct.response.request.url == chained.response.request.url

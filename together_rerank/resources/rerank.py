@@ -8,6 +8,7 @@ from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import pydantic_core
 
 from .._base_client import APICall, AsyncAPIClient, SyncAPIClient, Timeout
 from .._batching import (
@@ -20,7 +21,7 @@ from .._batching import (
 from .._concurrency import run_tasks, run_threads
 from .._exceptions import InvalidArgumentError, InvalidArgumentTypeError, TogetherError
 from .._progress import progress_bar
-from .._validation import check_rerank_args, check_rerank_response
+from .._validation import check_rerank_args, check_rerank_response, is_valid_ranking
 
 if TYPE_CHECKING:
     from together_rerank_generated.models import RerankRequest as WireRerankRequest
@@ -102,6 +103,7 @@ class RerankArgs:
             path=operation["url"],
             body=operation["json"],
             parse=partial(_parse, document_count=len(documents), top_n=top_n),
+            parse_content=partial(_parse_content, document_count=len(documents), top_n=top_n),
             extra_headers=self.extra_headers,
             extra_query=self.extra_query,
             extra_body=self.extra_body,
@@ -173,6 +175,17 @@ def _parse(response: httpx.Response, *, document_count: int, top_n: int | None) 
     parsed = parse_model(_response_type(), response, "rerank")
     check_rerank_response(parsed, response, document_count=document_count, top_n=top_n)
     return parsed
+
+
+def _parse_content(
+    content: bytes, *, document_count: int, top_n: int | None
+) -> RerankResponse | None:
+    try:
+        parsed = _response_type().model_validate_json(content)
+    except pydantic_core.ValidationError:
+        return None  # `_parse` says what is wrong
+    valid = is_valid_ranking(parsed, document_count=document_count, top_n=top_n)
+    return parsed if valid else None
 
 
 def _plan(resource: Resource[Any], args: RerankArgs, per_request: object) -> list[range]:
