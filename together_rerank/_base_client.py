@@ -237,6 +237,19 @@ def check_headers(param: str, headers: object) -> dict[str, str]:
     return checked
 
 
+def _override(headers: dict[str, str], replacements: Mapping[str, str]) -> None:
+    """Set `replacements` in `headers`, each replacing any header of its name in another case."""
+    # Header names are case-insensitive: `{"accept": ...}` replaces our
+    # "Accept" rather than going out beside it as a second Accept header.
+    names = {name.lower(): name for name in headers}
+    for name, value in replacements.items():
+        old = names.get(name.lower())
+        if old is not None and old != name:
+            del headers[old]
+        headers[name] = value
+        names[name.lower()] = name
+
+
 def check_http_client(http_client: object, kind: type[httpx.Client | httpx.AsyncClient]) -> None:
     """Refuse a supplied client that is closed or of the wrong kind (sync for async)."""
     if http_client is None:
@@ -414,7 +427,8 @@ class BaseClient:
             headers["Authorization"] = f"Bearer {self._api_key}"
         if self._basic_auth:
             headers["Authorization"] = self._basic_auth
-        headers.update(self.default_headers)
+        if self.default_headers:
+            _override(headers, self.default_headers)
         return headers
 
     def _settle(self, call: APICall[Any]) -> Settled:
@@ -424,7 +438,7 @@ class BaseClient:
             body = {**body, **call.extra_body}
         headers = self._headers()
         if call.extra_headers:
-            headers.update(check_headers("extra_headers", call.extra_headers))
+            _override(headers, check_headers("extra_headers", call.extra_headers))
         timeout = self.timeout if call.timeout is None else _to_timeout(call.timeout)
         max_retries = (
             self.max_retries if call.max_retries is None else _check_max_retries(call.max_retries)

@@ -517,6 +517,12 @@ class AiohttpClient(httpx.AsyncClient):
         self._accept_encoding = self.headers["Accept-Encoding"]
         self._templates: dict[tuple[str, int], _Template] = {}
 
+    def _with_defaults(self, headers: dict[str, str]) -> dict[str, str]:
+        # The one default of httpx's client the SDK does not set itself.
+        if any(name.lower() == "accept-encoding" for name in headers):
+            return headers
+        return {**headers, "Accept-Encoding": self._accept_encoding}
+
     def _template(self, method: str, url: httpx.URL, headers: dict[str, str]) -> _Template:
         # A call's headers are the same every time but for Content-Length, and
         # httpx normalises every header of a new request (the largest part of
@@ -525,9 +531,9 @@ class AiohttpClient(httpx.AsyncClient):
         template = self._templates.get(key)
         if template is None or template.url is not url or template.source != headers:
             source = dict(headers)
-            with_defaults = {**headers}
-            with_defaults.setdefault("Accept-Encoding", self._accept_encoding)
-            built = httpx.Request(method, url, headers=with_defaults, content=b"-").headers
+            built = httpx.Request(
+                method, url, headers=self._with_defaults(headers), content=b"-"
+            ).headers
             raw = [(name, value) for name, value in built.raw if name.lower() != b"content-length"]
             if len(self._templates) > 64:
                 self._templates.clear()
@@ -562,9 +568,12 @@ class AiohttpClient(httpx.AsyncClient):
             )
         extensions = {**(extensions or {}), "timeout": timeout.as_dict()}
         if not content or not isinstance(url, httpx.URL):
-            headers.setdefault("Accept-Encoding", self._accept_encoding)
             return httpx.Request(
-                method, url, headers=headers, content=content, extensions=extensions
+                method,
+                url,
+                headers=self._with_defaults(headers),
+                content=content,
+                extensions=extensions,
             )
         template = self._template(method, url, headers)
         # Same headers, same order as httpx's own build: Host first, Content-Length last.

@@ -183,6 +183,27 @@ def test_default_headers_are_sent_and_may_override(mode: Caller) -> None:
     assert api.last.headers["user-agent"] == "my-app/2"
 
 
+def test_a_header_named_in_another_case_replaces_ours(mode: Caller) -> None:
+    """Header names are case-insensitive: "accept" replaces Accept, it is not sent beside it.
+
+    Failed before: the server got two Accept, two User-Agent and two Authorization headers.
+    """
+    api = MockAPI()
+    mode.rerank(
+        api,
+        client={"default_headers": {"accept": "application/json; v=2", "user-agent": "my-app/2"}},
+        model=MODEL,
+        query="q",
+        documents=DOCS,
+        extra_headers={"AUTHORIZATION": "Bearer per-request", "User-agent": "my-app/3"},
+    )
+    headers = api.last.headers
+    assert headers.get_list("accept") == ["application/json; v=2"]
+    assert headers.get_list("user-agent") == ["my-app/3"]
+    assert headers.get_list("authorization") == ["Bearer per-request"]
+    assert headers.get_list("content-type") == ["application/json"]
+
+
 # --- lifecycle -------------------------------------------------------------------
 
 

@@ -266,6 +266,19 @@ def test_default_pool_builds_what_httpx_builds(settings: dict[str, Any]) -> None
         assert b"".join(ours.stream) == ours.content
 
 
+def test_default_pool_keeps_a_callers_accept_encoding_in_any_case() -> None:
+    """Failed before: "accept-encoding" went out beside the pool's own Accept-Encoding."""
+    sdk = AsyncTogether(
+        api_key=API_KEY,
+        base_url="http://127.0.0.1:8123/v1",
+        default_headers={"accept-encoding": "identity"},
+    )
+    for _ in range(2):
+        assert _sdk_build(sdk).headers.get_list("accept-encoding") == ["identity"]
+    once = _sdk_build(sdk, extra_headers={"ACCEPT-ENCODING": "gzip"})
+    assert once.headers.get_list("accept-encoding") == ["gzip"]
+
+
 def test_default_pool_headers_follow_changes_and_do_not_leak() -> None:
     """A header set on one request (by a plugin, say) is not on the next; new defaults apply."""
     sdk = AsyncTogether(api_key=API_KEY, base_url="http://127.0.0.1:8123/v1")
@@ -411,13 +424,14 @@ _CALLS: list[tuple[dict[str, Any], dict[str, Any]]] = [
     ({"base_url": "USER"}, {"extra_headers": {"X-Once": "1"}}),
     ({}, {"extra_body": {"truncate": True}, "timeout": 3.0, "max_retries": 1}),
     ({"max_response_bytes": 1 << 16}, {"documents": [{"text": "a", "title": "b"}] * 3}),
+    ({"default_headers": {"accept": "application/json"}}, {"extra_headers": {"USER-AGENT": "x"}}),
 ]
 
 
 @pytest.mark.parametrize(
     ("settings", "call"),
     _CALLS,
-    ids=["plain", "defaults-and-options", "basic-auth", "extras", "bounded-dicts"],
+    ids=["plain", "defaults-and-options", "basic-auth", "extras", "bounded-dicts", "header-case"],
 )
 def test_direct_and_chained_calls_send_the_same_bytes(
     settings: dict[str, Any], call: dict[str, Any]
