@@ -463,6 +463,11 @@ def async_transport_rows(quick: bool) -> list[Row]:
     return [Row(**row) for row in rows]
 
 
+def _figure(value: float) -> str:
+    # Small figures (ms per request) keep three decimals; 0.111 vs 0.079 must not read 0.1 vs 0.1.
+    return f"{value:>10.3f}" if abs(value) < 10 else f"{value:>10.1f}"
+
+
 def render(report: Report) -> str:
     """The report as a plain-text table."""
     lines = [" ".join(f"{key}={value}" for key, value in report.machine.items()), ""]
@@ -475,11 +480,12 @@ def render(report: Report) -> str:
         official = (
             ""
             if row.official is None
-            else f"{row.official:>10.1f} {row.official / row.baseline:>6.2f}x"
+            else f"{_figure(row.official)} {row.official / row.baseline:>6.2f}x"
         )
+        met = "-" if row.target.strip("()") in ("none", "info") else "yes" if row.met else "NO"
         lines.append(
-            f"{row.name:<46} {row.ours:>10.1f} {row.baseline:>10.1f} {row.ratio:>6.2f}x "
-            f"{row.target:>9}  {'yes' if row.met else 'NO ':<3}  {official}"
+            f"{row.name:<46} {_figure(row.ours)} {_figure(row.baseline)} {row.ratio:>6.2f}x "
+            f"{row.target:>9}  {met:<3}  {official}"
         )
     units = "; ".join(
         f"{row.name}: {row.unit}" + (f" ({row.notes})" if row.notes else "") for row in report.rows
