@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -10,6 +11,7 @@ import httpx
 import pytest
 
 from tests.client.helpers import API_KEY, DOCS, MODEL, RERANK_URL, Caller, MockAPI, error, ok_body
+from tests.reliability.faultserver import FaultServer
 from together_rerank import (
     APIConnectionError,
     APIError,
@@ -50,6 +52,29 @@ def test_logging_switched_on_after_the_client_exists_logs_its_next_call(
     caplog.clear()
     client.rerank.create(model=MODEL, query="q", documents=DOCS)
     assert _records(caplog) == []
+
+
+def test_the_default_async_pool_logs_each_call_while_logging_is_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Real HTTP on `AsyncTogether`'s own pool, which skips the plugin chain when it can.
+
+    It cannot while logging is on: the logging plugin must see that call.
+    """
+    with FaultServer() as server:
+
+        async def main() -> None:
+            async with AsyncTogether(api_key=API_KEY, base_url=server.base_url) as sdk:
+                await sdk.rerank.create(model=MODEL, query="q", documents=DOCS)
+                with caplog.at_level(logging.INFO, logger=LOGGER):
+                    await sdk.rerank.create(model=MODEL, query="q", documents=DOCS)
+                await sdk.rerank.create(model=MODEL, query="q", documents=DOCS)
+
+        asyncio.run(main())
+        messages = [r.getMessage() for r in _records(caplog)]
+        assert len(server.requests) == 3
+    assert len(messages) == 1
+    assert messages[0].startswith(f"POST {server.base_url}/rerank -> 200 in ")
 
 
 @pytest.mark.parametrize("value", ["info", "INFO", " Info "])

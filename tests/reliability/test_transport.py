@@ -425,13 +425,22 @@ _CALLS: list[tuple[dict[str, Any], dict[str, Any]]] = [
     ({}, {"extra_body": {"truncate": True}, "timeout": 3.0, "max_retries": 1}),
     ({"max_response_bytes": 1 << 16}, {"documents": [{"text": "a", "title": "b"}] * 3}),
     ({"default_headers": {"accept": "application/json"}}, {"extra_headers": {"USER-AGENT": "x"}}),
+    ({}, {"extra_query": {"dry_run": "1"}}),
 ]
 
 
 @pytest.mark.parametrize(
     ("settings", "call"),
     _CALLS,
-    ids=["plain", "defaults-and-options", "basic-auth", "extras", "bounded-dicts", "header-case"],
+    ids=[
+        "plain",
+        "defaults-and-options",
+        "basic-auth",
+        "extras",
+        "bounded-dicts",
+        "header-case",
+        "query",
+    ],
 )
 def test_direct_and_chained_calls_send_the_same_bytes(
     settings: dict[str, Any], call: dict[str, Any]
@@ -462,6 +471,9 @@ def test_direct_and_chained_calls_send_the_same_bytes(
 
     sent, answers = asyncio.run(main())
     assert len(sent) == 6
+    assert sent[0].startswith(
+        b"POST /v1/rerank?dry_run=1 " if "extra_query" in call else b"POST /v1/rerank "
+    )
     assert sent[0] == sent[1] == sent[2] == sent[3]
     assert sent[4] == sent[5]
     assert answers[0] == answers[1] == answers[2] == answers[3]
