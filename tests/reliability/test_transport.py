@@ -22,8 +22,11 @@ from together_rerank import (
     APIConnectionError,
     APIResponseDecodingError,
     APIResponseValidationError,
+    APIStatusError,
     APITimeoutError,
     AsyncTogether,
+    BadRequestError,
+    InternalServerError,
     ResponseTooLargeError,
 )
 from together_rerank._transport import AiohttpClient
@@ -361,6 +364,7 @@ class _RawCapture:
     def __init__(self) -> None:
         self.requests: list[bytes] = []
         self.answer: bytes | None = None  # a fixed answer body instead of a valid ranking
+        self.status = "200 OK"
 
     async def __aenter__(self) -> str:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -380,14 +384,15 @@ class _RawCapture:
                 )
                 body = await reader.readexactly(length)
                 self.requests.append(head + body)
-                writer.write(_answer_to(body) if self.answer is None else _ok(self.answer))
+                answer = _answer_to(body) if self.answer is None else self.answer
+                writer.write(_reply(self.status, answer))
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             writer.close()
 
 
-def _ok(body: bytes) -> bytes:
-    head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}"
+def _reply(status: str, body: bytes) -> bytes:
+    head = f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}"
     return head.encode() + b"\r\n\r\n" + body
 
 
@@ -407,7 +412,7 @@ def _answer_to(request: bytes) -> bytes:
             for i in range(min(sent.get("top_n") or count, count))
         ]
         answer = {"id": "raw", "object": "rerank", "model": sent["model"], "results": results}
-    return _ok(json.dumps(answer).encode())
+    return json.dumps(answer).encode()
 
 
 class _Unchanged:
@@ -508,3 +513,30 @@ def test_direct_path_reports_a_bad_answer_as_the_chain_does(body: bytes) -> None
     assert isinstance(chained, APIResponseValidationError)
     assert direct.status_code == chained.status_code == 200
     assert direct.response.request.url == chained.response.request.url
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [("400 Bad Request", BadRequestError), ("503 Service Unavailable", InternalServerError)],
+)
+def test_an_error_status_with_a_ranking_body_is_an_error(
+    status: str, error: type[APIStatusError]
+) -> None:
+    """The status decides, not the body: an error answer is raised even if its body parses."""
+
+    async def main() -> list[BaseException]:
+        capture = _RawCapture()
+        capture.status = status
+        errors: list[BaseException] = []
+        async with capture as base_url:
+            for plugins in ([], [_Unchanged()]):
+                async with AsyncTogether(
+                    api_key=API_KEY, base_url=base_url, plugins=plugins, max_retries=0
+                ) as sdk:
+                    with pytest.raises(error) as caught:
+                        await sdk.rerank.create(model=MODEL, query=QUERY, documents=DOCUMENTS)
+                    errors.append(caught.value)
+        return errors
+
+    direct, chained = asyncio.run(main())
+    assert str(direct) == str(chained)
