@@ -485,6 +485,27 @@ def test_direct_and_chained_calls_send_the_same_bytes(
     assert answers[4] == answers[5]
 
 
+def _errors_both_ways(
+    capture: _RawCapture, error: type[BaseException], **client: Any
+) -> tuple[Any, Any]:
+    """The `error` one rerank call raises against `capture`: on the direct path, then the chain."""
+
+    async def main() -> list[BaseException]:
+        errors: list[BaseException] = []
+        async with capture as base_url:
+            for plugins in ([], [_Unchanged()]):
+                async with AsyncTogether(
+                    api_key=API_KEY, base_url=base_url, plugins=plugins, **client
+                ) as sdk:
+                    with pytest.raises(error) as caught:
+                        await sdk.rerank.create(model=MODEL, query=QUERY, documents=DOCUMENTS)
+                    errors.append(caught.value)
+        return errors
+
+    direct, chained = asyncio.run(main())
+    return direct, chained
+
+
 @pytest.mark.parametrize(
     "body",
     [b'{"object": "rerank", "results": []', b'{"results": [{"index": 9, "relevance_score": 1}]}'],
@@ -493,21 +514,9 @@ def test_direct_and_chained_calls_send_the_same_bytes(
 def test_direct_path_reports_a_bad_answer_as_the_chain_does(body: bytes) -> None:
     """An answer the direct path cannot vouch for gets the chain's own error, word for word."""
 
-    async def main() -> list[BaseException]:
-        capture = _RawCapture()
-        capture.answer = body
-        errors: list[BaseException] = []
-        async with capture as base_url:
-            for plugins in ([], [_Unchanged()]):
-                async with AsyncTogether(
-                    api_key=API_KEY, base_url=base_url, plugins=plugins
-                ) as sdk:
-                    with pytest.raises(APIResponseValidationError) as caught:
-                        await sdk.rerank.create(model=MODEL, query=QUERY, documents=DOCUMENTS)
-                    errors.append(caught.value)
-        return errors
-
-    direct, chained = asyncio.run(main())
+    capture = _RawCapture()
+    capture.answer = body
+    direct, chained = _errors_both_ways(capture, APIResponseValidationError)
     assert str(direct) == str(chained)
     assert isinstance(direct, APIResponseValidationError)
     assert isinstance(chained, APIResponseValidationError)
@@ -524,19 +533,7 @@ def test_an_error_status_with_a_ranking_body_is_an_error(
 ) -> None:
     """The status decides, not the body: an error answer is raised even if its body parses."""
 
-    async def main() -> list[BaseException]:
-        capture = _RawCapture()
-        capture.status = status
-        errors: list[BaseException] = []
-        async with capture as base_url:
-            for plugins in ([], [_Unchanged()]):
-                async with AsyncTogether(
-                    api_key=API_KEY, base_url=base_url, plugins=plugins, max_retries=0
-                ) as sdk:
-                    with pytest.raises(error) as caught:
-                        await sdk.rerank.create(model=MODEL, query=QUERY, documents=DOCUMENTS)
-                    errors.append(caught.value)
-        return errors
-
-    direct, chained = asyncio.run(main())
+    capture = _RawCapture()
+    capture.status = status
+    direct, chained = _errors_both_ways(capture, error, max_retries=0)
     assert str(direct) == str(chained)
