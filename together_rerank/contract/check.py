@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import secrets
 import time
@@ -20,7 +21,7 @@ from .._exceptions import (
     NotFoundError,
     PermissionDeniedError,
 )
-from .._secrets import display_url
+from .._secrets import display_url, redact, redact_value, sent_secrets
 from .properties import Property
 from .report import PropertyResult, Report
 from .runner import RunLimits, run_properties
@@ -100,21 +101,42 @@ def run_check(
             ),
             *semantic_properties(client, model),
         ]
+        # What a server may echo back of what it was sent; no part of the report shows it.
+        hidden = _secrets_sent(url, client.api_key)
         results: list[PropertyResult] = []
         for group in _by_strategy(prop for prop in properties if prop.name in selected):
-            for result in run_properties(group, limits):
+            for found in run_properties(group, limits):
+                result = _redacted(found, hidden)
                 results.append(result)
                 if on_result is not None:
                     on_result(result)
     return Report(
         base_url=display_url(url).rstrip("/"),
         model=model,
-        embedding_model=embedding_model,
+        embedding_model=redact(embedding_model, hidden),
         seed=limits.seed,
         max_examples=max_examples,
         results=results,
         seconds=time.monotonic() - started,
-        notes=notes,
+        notes=[redact(note, hidden) for note in notes],
+    )
+
+
+def _secrets_sent(url: httpx.URL, api_key: str | None) -> tuple[str, ...]:
+    """The secrets every request of the check carries (the key, and any URL credentials)."""
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    return sent_secrets(httpx.Request("GET", url, headers=headers))
+
+
+def _redacted(result: PropertyResult, hidden: tuple[str, ...]) -> PropertyResult:
+    """The result with every echo of `hidden` in its message and example redacted."""
+    if not hidden:
+        return result
+    example = redact_value(result.example, hidden)
+    return dataclasses.replace(
+        result,
+        message=None if result.message is None else redact(result.message, hidden),
+        example=example if isinstance(example, dict) else result.example,
     )
 
 
