@@ -8,6 +8,7 @@ and clean closing. Each of these failed on the SDK before issue 10/11's fixes.
 from __future__ import annotations
 
 import asyncio
+import base64
 import gc
 import json
 import subprocess
@@ -116,6 +117,27 @@ def test_proxy_and_no_proxy_from_the_environment(
     outcome = mode.rerank(nowhere, budget=10.0, client={"max_retries": 0})
     outcome.raised(APIConnectionError)
     assert len(server.requests) == 1
+
+
+def test_proxy_credentials_from_the_environment(
+    server: FaultServer, mode: Mode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proxy URL's user-info becomes Proxy-Authorization, and no error shows the password."""
+    nowhere = f"http://127.0.0.1:{closed_port()}/v1"
+    password = "proxy-pw-Vb83Kq0z"
+    monkeypatch.setenv("HTTP_PROXY", f"http://squid:{password}@127.0.0.1:{server.port}")
+    assert_valid_ranking(mode.rerank(nowhere, budget=10.0, client={"max_retries": 0}).ok())
+    (request,) = server.requests
+    expected = base64.b64encode(f"squid:{password}".encode()).decode()
+    assert request.headers["proxy-authorization"] == f"Basic {expected}"
+    assert (
+        "authorization" not in request.headers or password not in request.headers["authorization"]
+    )
+    # A proxy that cannot be reached: the error names it without its password.
+    monkeypatch.setenv("HTTP_PROXY", f"http://squid:{password}@127.0.0.1:{closed_port()}")
+    error = mode.rerank(nowhere, budget=10.0, client={"max_retries": 0}).raised(APIConnectionError)
+    assert password not in str(error)
+    assert password not in repr(error)
 
 
 @pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
