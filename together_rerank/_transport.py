@@ -57,19 +57,16 @@ class ResponseTooLarge(Exception):
 
 def attempt_limit(request: httpx.Request) -> float | None:
     """The whole-attempt deadline, in seconds: the largest of the request's timeouts."""
-    limits = [
-        value for value in request.extensions.get("timeout", {}).values() if value is not None
-    ]
-    return max(limits) if limits else None
+    return _largest(request.extensions.get("timeout", {}).values())
 
 
 def longest(timeout: httpx.Timeout) -> float | None:
     """`attempt_limit` of a request with this timeout."""
-    limits = [
-        value
-        for value in (timeout.connect, timeout.read, timeout.write, timeout.pool)
-        if value is not None
-    ]
+    return _largest((timeout.connect, timeout.read, timeout.write, timeout.pool))
+
+
+def _largest(values: Iterable[float | None]) -> float | None:
+    limits = [value for value in values if value is not None]
     return max(limits) if limits else None
 
 
