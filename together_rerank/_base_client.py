@@ -460,8 +460,15 @@ class BaseClient:
     def _prepare(
         self, build_request: Callable[..., httpx.Request], call: APICall[Any]
     ) -> tuple[httpx.Request, RequestOptions]:
-        method, url, headers, content, extensions, options = self._settle(call)
-        request = build_request(
+        settled = self._settle(call)
+        return self._build(build_request, call, settled), settled[-1]
+
+    def _build(
+        self, build_request: Callable[..., httpx.Request], call: APICall[Any], settled: Settled
+    ) -> httpx.Request:
+        """The `httpx.Request` of a settled call."""
+        method, url, headers, content, extensions, options = settled
+        return build_request(
             method,
             url,
             params=call.extra_query,
@@ -470,7 +477,6 @@ class BaseClient:
             timeout=options.timeout,
             extensions=extensions,
         )
-        return request, options
 
     _options: RequestOptions | None = None
 
@@ -547,7 +553,8 @@ class AsyncAPIClient(BaseClient):
             # returns a 2xx as it is: send it, parse the body, and build the
             # httpx request and response (a tenth of the CPU) only if the answer
             # needs the chain after all (a retry, an error, a body to decode).
-            method, url, headers, content, extensions, options = self._settle(call)
+            settled = self._settle(call)
+            method, url, headers, content, extensions, options = settled
             transport = http._aiohttp
             try:
                 aio, body = await transport.exchange(
@@ -570,14 +577,7 @@ class AsyncAPIClient(BaseClient):
                     if parsed is not None:
                         return parsed
                 received = partial(response_of, aio, body)
-            request = http.build_request(
-                method,
-                url,
-                headers=headers,
-                content=content,
-                timeout=options.timeout,
-                extensions=extensions,
-            )
+            request = self._build(http.build_request, call, settled)
             response = await run_async(http, self._flow(request, options), received)
         else:
             request, options = self._prepare(http.build_request, call)
