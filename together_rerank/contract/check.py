@@ -7,7 +7,7 @@ import math
 import secrets
 import time
 from collections.abc import Callable, Collection, Iterable
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -132,11 +132,14 @@ def _redacted(result: PropertyResult, hidden: tuple[str, ...]) -> PropertyResult
     """The result with every echo of `hidden` in its message and example redacted."""
     if not hidden:
         return result
-    example = redact_value(result.example, hidden)
     return dataclasses.replace(
         result,
         message=None if result.message is None else redact(result.message, hidden),
-        example=example if isinstance(example, dict) else result.example,
+        example=(
+            None
+            if result.example is None
+            else cast(dict[str, Any], redact_value(result.example, hidden))
+        ),
     )
 
 
