@@ -40,6 +40,7 @@ from .support import (
     MODEL,
     QUERY,
     Mode,
+    Passthrough,
     assert_valid_ranking,
     fast_retries,
 )
@@ -437,14 +438,6 @@ def _answer_to(request: bytes) -> bytes:
     return json.dumps(answer).encode()
 
 
-class _Unchanged:
-    """A user plugin that changes nothing, so that the call takes the plugin chain."""
-
-    def handle(self, request: httpx.Request, options: Any) -> Any:
-        response = yield request
-        return response
-
-
 _CALLS: list[tuple[dict[str, Any], dict[str, Any]]] = [
     ({}, {}),
     ({"default_headers": {"X-Team": "search"}}, {"top_n": 2, "return_documents": True}),
@@ -485,7 +478,7 @@ def test_direct_and_chained_calls_send_the_same_bytes(
             url = served.replace("http://", "http://user:secret@") if user else served
             options = {"api_key": API_KEY, **settings, "base_url": url}
             direct = AsyncTogether(**options)
-            chained = AsyncTogether(**options, plugins=[_Unchanged()])
+            chained = AsyncTogether(**options, plugins=[Passthrough()])
             arguments = {"model": MODEL, "query": QUERY, "documents": DOCUMENTS, **call}
             answers: list[Any] = []
             for sdk in (direct, chained, direct, chained):
@@ -515,7 +508,7 @@ def _errors_both_ways(
     async def main() -> list[BaseException]:
         errors: list[BaseException] = []
         async with capture as base_url:
-            for plugins in ([], [_Unchanged()]):
+            for plugins in ([], [Passthrough()]):
                 async with AsyncTogether(
                     api_key=API_KEY, base_url=base_url, plugins=plugins, **client
                 ) as sdk:
