@@ -12,9 +12,30 @@ GEN_PKG   := together_rerank_generated
 GEN_DIR   := generated/$(GEN_PKG)
 SPEC_CONSTANTS := together_rerank/_spec.py
 
-.PHONY: install test lint typecheck pytest generate check-generated demo serve bench load contract eval clean
+.PHONY: thirdparty thirdparty-infinity thirdparty-litellm install test lint typecheck pytest generate check-generated demo serve bench load contract eval clean
 
 install: $(STAMP)
+
+# Third-party servers, each in a venv of its own (their pins conflict with ours):
+# the compatibility tests (tests/thirdparty/) and `make bench`'s serving section
+# start them on loopback. Installer output goes to a log beside the venv.
+THIRDPARTY := .venvs
+INFINITY_VENV := $(THIRDPARTY)/infinity
+LITELLM_VENV  := $(THIRDPARTY)/litellm
+INFINITY_PINS := 'infinity-emb[server,torch]==0.0.78' 'torch==2.13.0'
+LITELLM_PINS  := 'litellm[proxy]==1.108.7'
+
+thirdparty: thirdparty-infinity thirdparty-litellm
+thirdparty-infinity: $(INFINITY_VENV)/.installed
+thirdparty-litellm: $(LITELLM_VENV)/.installed
+
+$(THIRDPARTY)/%/.installed:
+	@test -x $(THIRDPARTY)/$*/bin/python || $(PYTHON) -m venv $(THIRDPARTY)/$*
+	@echo "installing $* into $(THIRDPARTY)/$* (log: $(THIRDPARTY)/$*.log)"
+	@$(THIRDPARTY)/$*/bin/python -m pip install --disable-pip-version-check \
+		$(if $(filter infinity,$*),$(INFINITY_PINS),$(LITELLM_PINS)) >$(THIRDPARTY)/$*.log 2>&1 \
+		|| { tail -n 30 $(THIRDPARTY)/$*.log >&2; exit 1; }
+	@touch $@
 
 # Reinstall only when the project's metadata changes: a second `make install` is instant.
 $(STAMP): pyproject.toml
