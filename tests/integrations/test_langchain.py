@@ -250,7 +250,7 @@ async def test_a_client_passed_for_one_mode_configures_the_other(
 
 
 def test_clients_made_from_base_url_work_across_event_loops(served: Served) -> None:
-    # `asyncio.run` twice: an async client made on the first loop must not be reused on the next.
+    # `asyncio.run` twice: the async client made on the first loop must work on the next.
     reranker = TogetherRerank(base_url=served.base_url, api_key=SecretStr("sk-test-secret-123"))
     first = asyncio.run(reranker.acompress_documents(CORPUS, QUERY))
     second = asyncio.run(reranker.acompress_documents(CORPUS, QUERY))

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import weakref
-from collections.abc import AsyncIterator
 
 from pydantic import SecretStr
 
@@ -24,11 +22,12 @@ class AdapterClients:
 
     def __init__(self) -> None:
         self._sync: Together | None = None
-        # An httpx.AsyncClient cannot outlive its event loop, so one is made per loop, and
-        # closed when that loop shuts down; the generator is kept here so that it lives as long.
-        self._async: tuple[asyncio.AbstractEventLoop, AsyncTogether, AsyncIterator[None]] | None = (
-            None
-        )
+        # One for every event loop: AsyncTogether keeps a connection pool per loop and closes
+        # it when that loop shuts down. Closing it here as well (it once was, from an async
+        # generator of ours) races the loop's own shutdown of the pool: both `aclose()` the
+        # same generator and asyncio prints "aclose(): asynchronous generator is already
+        # running" at the end of every `asyncio.run`.
+        self._async: AsyncTogether | None = None
 
     def sync(
         self,
@@ -57,28 +56,15 @@ class AdapterClients:
         api_key: SecretStr | None,
         base_url: str | None,
     ) -> AsyncTogether:
-        """The client for an async call, on the running event loop."""
+        """The client for an async call, on any event loop."""
         if async_client is not None:
             return async_client
-        loop = asyncio.get_running_loop()
-        if self._async is None or self._async[0] is not loop:
+        if self._async is None:
             if client is not None:
-                made = AsyncTogether(**_settings(client))
+                self._async = AsyncTogether(**_settings(client))
             else:
-                made = AsyncTogether(api_key=_reveal(api_key), base_url=base_url)
-            closer = _closed_at_loop_shutdown(made)
-            await anext(closer)
-            self._async = (loop, made, closer)
-        return self._async[1]
-
-
-async def _closed_at_loop_shutdown(client: AsyncTogether) -> AsyncIterator[None]:
-    """Parked until the loop shuts down (`asyncio.run` finalizes async generators then), so
-    that a client made here closes its connections on its own loop instead of leaking them."""
-    try:
-        yield
-    finally:
-        await client.close()
+                self._async = AsyncTogether(api_key=_reveal(api_key), base_url=base_url)
+        return self._async
 
 
 def _reveal(api_key: SecretStr | None) -> str | None:
