@@ -18,6 +18,7 @@ from together_rerank import (
     AsyncTogether,
     InternalServerError,
     InvalidArgumentError,
+    InvalidArgumentTypeError,
     NotFoundError,
     Together,
 )
@@ -373,3 +374,54 @@ def test_with_batching_configured_one_request_per_batch_and_one_ranking(
             documents = asyncio.run(reranker.acompress_documents(CORPUS, QUERY))
     assert ranked(documents) == want
     assert sorted(len(body["documents"]) for body in served.rerank_bodies) == [1, 2, 2]
+
+
+# What a caller can get wrong, each refused as the SDK refuses bad arguments: an
+# InvalidArgumentError (a TypeError too for a wrong type) naming the parameter, before
+# anything is sent. (compress_documents's arguments, then the runnable's input.)
+BAD_CALLS = [
+    ((["text one", "text two"], QUERY), r"^documents\[0\]: must be a langchain_core Document"),
+    (([CORPUS[0], "text two"], QUERY), r"^documents\[1\]: .* not str \(wrap text as Document"),
+    (("one long text", QUERY), r"^documents: must be a sequence .* not str"),
+    ((None, QUERY), r"^documents: must be a sequence .* not NoneType"),
+    ((CORPUS, None), r"^query: must be a string, not NoneType"),
+    (([], 5), r"^query: must be a string, not int"),
+]
+BAD_INPUTS = [
+    (QUERY, r"^input: must be a mapping .* not str"),
+    ({"query": QUERY}, r"^input: needs the keys .* missing \['documents'\]"),
+    ({"query": QUERY, "documents": CORPUS, "k": 3}, r"^input: takes only .* unknown \[\"'k'\"\]"),
+    ({"query": QUERY, "documents": ["a"]}, r"^input\['documents'\]\[0\]: must be a langchain_core"),
+    ({"query": QUERY, "documents": "a"}, r"^input\['documents'\]: must be a sequence"),
+    ({"query": 1, "documents": CORPUS}, r"^input\['query'\]: must be a string, not int"),
+]
+
+
+@pytest.mark.parametrize(("arguments", "message"), BAD_CALLS)
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_bad_documents_or_query_are_refused_naming_the_parameter(
+    served: Served,
+    mode: str,
+    arguments: tuple[object, object],
+    message: str,
+) -> None:
+    reranker = TogetherRerank(base_url=served.base_url)
+    sync, async_ = reranker.compress_documents, reranker.acompress_documents
+    with pytest.raises(InvalidArgumentTypeError, match=message):
+        sync(*arguments) if mode == "sync" else await async_(*arguments)  # type: ignore[arg-type]
+    assert served.rerank_bodies == []
+
+
+@pytest.mark.parametrize(("value", "message"), BAD_INPUTS)
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_a_bad_runnable_input_is_refused_naming_it(
+    served: Served,
+    mode: str,
+    value: object,
+    message: str,
+) -> None:
+    reranker = TogetherRerank(base_url=served.base_url)
+    sync, async_ = reranker.invoke, reranker.ainvoke
+    with pytest.raises(InvalidArgumentError, match=message):
+        sync(value) if mode == "sync" else await async_(value)  # type: ignore[arg-type]
+    assert served.rerank_bodies == []

@@ -22,6 +22,7 @@ from together_rerank import (
     AsyncTogether,
     InternalServerError,
     InvalidArgumentError,
+    InvalidArgumentTypeError,
     NotFoundError,
     Together,
 )
@@ -204,7 +205,7 @@ async def test_no_nodes_gives_no_nodes_and_sends_nothing(
 async def test_without_a_query_it_raises_naming_query_bundle(
     served: Served, client: Together, async_client: AsyncTogether
 ) -> None:
-    reranker = TogetherRerank(client=client, async_client=async_client)
+    reranker = TogetherRerank(base_url=served.base_url)
     with pytest.raises(InvalidArgumentError, match="query_bundle"):
         reranker.postprocess_nodes(retrieved())
     with pytest.raises(ValueError, match="query_bundle"):  # LlamaIndex's own rerankers' type
@@ -250,3 +251,29 @@ async def test_with_batching_configured_one_request_per_batch_and_one_ranking(
         result = await reranker.apostprocess_nodes(retrieved(), query_str=QUERY)
     assert ranked(result) == want
     assert sorted(len(body["documents"]) for body in served.rerank_bodies) == [1, 2, 2]
+
+
+@pytest.mark.parametrize(
+    ("given", "query", "message"),
+    [
+        (nodes(), QueryBundle(QUERY), r"^nodes\[0\]: must be a NodeWithScore, not TextNode \(wrap"),
+        (["text"], QueryBundle(QUERY), r"^nodes\[0\]: must be a NodeWithScore, not str$"),
+        ("text", QueryBundle(QUERY), r"^nodes: must be a list of NodeWithScore, not str"),
+        (None, QueryBundle(QUERY), r"^nodes: must be a list of NodeWithScore, not NoneType"),
+        (retrieved(), QUERY, r"^query_bundle: must be a QueryBundle, not str \(pass text as"),
+        (retrieved(), QueryBundle(5), r"^query_bundle.query_str: must be a string, not int"),  # type: ignore[arg-type]
+    ],
+)
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_bad_nodes_or_query_are_refused_naming_the_parameter(
+    served: Served,
+    mode: str,
+    given: object,
+    query: object,
+    message: str,
+) -> None:
+    reranker = TogetherRerank(base_url=served.base_url)
+    sync, async_ = reranker.postprocess_nodes, reranker.apostprocess_nodes
+    with pytest.raises(InvalidArgumentTypeError, match=message):
+        sync(given, query) if mode == "sync" else await async_(given, query)  # type: ignore[arg-type]
+    assert served.rerank_bodies == []

@@ -12,7 +12,7 @@ Needs the `langchain` extra (langchain-core).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
 from langchain_core.callbacks import (
@@ -25,6 +25,7 @@ from langchain_core.runnables import RunnableConfig, RunnableSerializable
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 
 from together_rerank._client import AsyncTogether, Together
+from together_rerank._exceptions import InvalidArgumentError, InvalidArgumentTypeError
 from together_rerank.integrations._clients import AdapterClients
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ class TogetherRerank(BaseDocumentCompressor, RunnableSerializable[RerankInput, l
         callbacks: Callbacks | None = None,
     ) -> list[Document]:
         """Rerank `documents` for `query` with one rerank request; [] for no documents."""
-        if not documents:
+        if not _checked(documents, query):
             return []
         response = self._sync_client().rerank.create(**self._arguments(documents, query))
         return self._ranked(documents, response)
@@ -87,7 +88,7 @@ class TogetherRerank(BaseDocumentCompressor, RunnableSerializable[RerankInput, l
         callbacks: Callbacks | None = None,
     ) -> list[Document]:
         """`compress_documents` through `AsyncTogether`, awaited on the caller's event loop."""
-        if not documents:
+        if not _checked(documents, query):
             return []
         response = await (await self._async_client()).rerank.create(
             **self._arguments(documents, query)
@@ -100,9 +101,8 @@ class TogetherRerank(BaseDocumentCompressor, RunnableSerializable[RerankInput, l
         """Rerank `input["documents"]` for `input["query"]` (a step of an LCEL chain)."""
 
         def run(value: RerankInput, run_manager: CallbackManagerForChainRun) -> list[Document]:
-            return self.compress_documents(
-                value["documents"], value["query"], callbacks=run_manager.get_child()
-            )
+            documents, query = _unpacked(value)
+            return self.compress_documents(documents, query, callbacks=run_manager.get_child())
 
         return self._call_with_config(run, input, config)
 
@@ -114,8 +114,9 @@ class TogetherRerank(BaseDocumentCompressor, RunnableSerializable[RerankInput, l
         async def run(
             value: RerankInput, run_manager: AsyncCallbackManagerForChainRun
         ) -> list[Document]:
+            documents, query = _unpacked(value)
             return await self.acompress_documents(
-                value["documents"], value["query"], callbacks=run_manager.get_child()
+                documents, query, callbacks=run_manager.get_child()
             )
 
         return await self._acall_with_config(run, input, config)
@@ -150,6 +151,61 @@ class TogetherRerank(BaseDocumentCompressor, RunnableSerializable[RerankInput, l
         return await self._clients.async_(
             self.client, self.async_client, self.api_key, self.base_url
         )
+
+
+def _unpacked(value: object) -> tuple[Sequence[Document], str]:
+    """The runnable's input as (documents, query), refused naming `input` unless it is exactly
+    the `RerankInput` mapping (a key left over from a chain step would be silently ignored)."""
+    if not isinstance(value, Mapping):
+        raise InvalidArgumentTypeError(
+            "input",
+            f"must be a mapping {{'query': str, 'documents': [Document, ...]}}, "
+            f"not {type(value).__name__}",
+        )
+    missing = [key for key in RerankInput.__required_keys__ if key not in value]
+    if missing:
+        raise InvalidArgumentError(
+            "input", f"needs the keys 'query' and 'documents'; missing {sorted(missing)}"
+        )
+    unknown = [key for key in value if key not in RerankInput.__required_keys__]
+    if unknown:
+        raise InvalidArgumentError(
+            "input",
+            f"takes only the keys 'query' and 'documents'; unknown {sorted(map(repr, unknown))}",
+        )
+    documents, query = value["documents"], value["query"]
+    _checked(documents, query, where="input")
+    return documents, query
+
+
+def _checked(documents: object, query: object, where: str = "") -> int:
+    """How many documents there are, once `documents` and `query` are what the adapter takes;
+    else `InvalidArgumentError` naming the parameter (inside `where`, the runnable's input)."""
+
+    def name(param: str) -> str:
+        return f"{where}[{param!r}]" if where else param
+
+    if not isinstance(query, str):
+        raise InvalidArgumentTypeError(
+            name("query"), f"must be a string, not {type(query).__name__}"
+        )
+    if isinstance(documents, str | bytes) or not isinstance(documents, Sequence):
+        raise InvalidArgumentTypeError(
+            name("documents"),
+            f"must be a sequence of langchain_core Documents, not {type(documents).__name__}",
+        )
+    for i, document in enumerate(documents):
+        if not isinstance(document, Document):
+            raise InvalidArgumentTypeError(
+                f"{name('documents')}[{i}]",
+                f"must be a langchain_core Document, not {type(document).__name__}"
+                + (
+                    " (wrap text as Document(page_content=...))"
+                    if isinstance(document, str)
+                    else ""
+                ),
+            )
+    return len(documents)
 
 
 def _fields(document: Document, rank_fields: Sequence[str]) -> dict[str, Any]:

@@ -18,11 +18,11 @@ from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
 from llama_index.core.callbacks import CBEventType, EventPayload
 from llama_index.core.instrumentation.events.rerank import ReRankEndEvent, ReRankStartEvent
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
-from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle
+from llama_index.core.schema import BaseNode, MetadataMode, NodeWithScore, QueryBundle
 from llama_index_instrumentation import get_dispatcher
 
 from together_rerank._client import AsyncTogether, Together
-from together_rerank._exceptions import InvalidArgumentError
+from together_rerank._exceptions import InvalidArgumentError, InvalidArgumentTypeError
 from together_rerank.integrations._clients import AdapterClients
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ class TogetherRerank(BaseNodePostprocessor):
         self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None
     ) -> list[NodeWithScore]:
         query = _query(query_bundle)
-        if not nodes:
+        if not _checked(nodes):
             return []
         with self._reranking(nodes, query_bundle) as event:
             client = self._clients.sync(self.client, self.async_client, self.api_key, self.base_url)
@@ -82,7 +82,7 @@ class TogetherRerank(BaseNodePostprocessor):
         self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None
     ) -> list[NodeWithScore]:
         query = _query(query_bundle)
-        if not nodes:
+        if not _checked(nodes):
             return []
         with self._reranking(nodes, query_bundle) as event:
             client = await self._clients.async_(
@@ -118,10 +118,42 @@ class TogetherRerank(BaseNodePostprocessor):
             yield event
 
 
-def _query(query_bundle: QueryBundle | None) -> str:
+def _query(query_bundle: object) -> str:
     if query_bundle is None:
         raise InvalidArgumentError("query_bundle", "is required: reranking needs the query")
+    if not isinstance(query_bundle, QueryBundle):
+        raise InvalidArgumentTypeError(
+            "query_bundle",
+            f"must be a QueryBundle, not {type(query_bundle).__name__}"
+            + (" (pass text as query_str=...)" if isinstance(query_bundle, str) else ""),
+        )
+    if not isinstance(query_bundle.query_str, str):
+        raise InvalidArgumentTypeError(
+            "query_bundle.query_str",
+            f"must be a string, not {type(query_bundle.query_str).__name__}",
+        )
     return query_bundle.query_str
+
+
+def _checked(nodes: object) -> int:
+    """How many nodes there are, once `nodes` is a list of `NodeWithScore`; else
+    `InvalidArgumentError` naming `nodes` or `nodes[i]`."""
+    if isinstance(nodes, str | bytes) or not isinstance(nodes, Sequence):
+        raise InvalidArgumentTypeError(
+            "nodes", f"must be a list of NodeWithScore, not {type(nodes).__name__}"
+        )
+    for i, node in enumerate(nodes):
+        if not isinstance(node, NodeWithScore):
+            raise InvalidArgumentTypeError(
+                f"nodes[{i}]",
+                f"must be a NodeWithScore, not {type(node).__name__}"
+                + (
+                    " (wrap a node as NodeWithScore(node=...))"
+                    if isinstance(node, BaseNode)
+                    else ""
+                ),
+            )
+    return len(nodes)
 
 
 def _finish(
