@@ -12,9 +12,23 @@ GEN_PKG   := together_rerank_generated
 GEN_DIR   := generated/$(GEN_PKG)
 SPEC_CONSTANTS := together_rerank/_spec.py
 
-.PHONY: thirdparty thirdparty-infinity thirdparty-litellm install test lint typecheck pytest generate check-generated demo serve bench load contract eval clean
+.PHONY: thirdparty thirdparty-infinity thirdparty-litellm install browser test lint typecheck pytest generate check-generated demo serve bench load contract eval clean
 
-install: $(STAMP)
+install: $(STAMP) browser
+
+# Headless Chromium from Debian's packages, for the browser test of the server's API page
+# (tests/server/test_server_pages.py). Installed only when missing (CI runs as root on a
+# fresh machine); its apt output goes to a log, shown only on failure.
+browser: $(STAMP)
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing chromium (apt-get; log: .venv/chromium.log)"; \
+			{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; } \
+				>.venv/chromium.log 2>&1 || { tail -n 30 .venv/chromium.log >&2; exit 1; }; \
+		else \
+			echo "chromium is missing (the browser test needs it): apt-get install chromium" >&2; \
+		fi; \
+	}
 
 # Third-party servers, each in a venv of its own (their pins conflict with ours):
 # the compatibility tests (tests/thirdparty/) and `make bench`'s serving section

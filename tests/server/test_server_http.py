@@ -53,7 +53,7 @@ async def test_api_routes_answer_with_and_without_v1_prefix(
 
 
 @pytest.mark.parametrize(
-    "path", ["/v2/rerank", "/v1/v1/rerank", "/v1/rerank/", "/", "/v1", "/favicon.ico"]
+    "path", ["/v2/rerank", "/v1/v1/rerank", "/v1/rerank/", "/v1", "/favicon.ico", "/docs/"]
 )
 async def test_unknown_path_is_404_error_body(client: httpx.AsyncClient, path: str) -> None:
     response = await client.post(path, json=rerank_body())
@@ -70,6 +70,9 @@ async def test_unknown_path_is_404_error_body(client: httpx.AsyncClient, path: s
         ("DELETE", "/v1/embeddings", "POST"),
         ("POST", "/v1/models", "GET"),
         ("POST", "/health", "GET"),
+        # The API page and the spec (server/pages.py) are GET only.
+        ("POST", "/", "GET"),
+        ("PUT", "/openapi.json", "GET"),
     ],
 )
 async def test_wrong_method_is_405_error_body_with_allow(

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from together_rerank.server import service
+from together_rerank.server import pages, service
 from together_rerank.server.auth import check_bearer
 from together_rerank.server.config import ServerConfig
 from together_rerank.server.engines import get_engine
@@ -182,7 +182,7 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
     async def health(request: Request) -> Response:
         return json_response({"status": "ok"})
 
-    routes = [Route("/health", health, methods=["GET"])]
+    routes = [Route("/health", health, methods=["GET"]), *pages.routes()]
     for prefix in _API_PREFIXES:
         routes += [
             Route(f"{prefix}/rerank", json_post(service.rerank), methods=["POST"]),
