@@ -143,6 +143,8 @@ class Readme:
         self.next = index + 1
         try:
             self.examples[index].evaluate()
+        except unittest.SkipTest as marked:
+            pytest.skip(str(marked))
         finally:
             self._close_clients(keep=self.document.namespace.values())
 
@@ -162,6 +164,12 @@ class Readme:
 
     def close(self) -> None:
         self._close_clients(keep=())
+        if "ray" in sys.modules:
+            import ray
+
+            # The Ray block started a local cluster: later tests start their own.
+            if ray.is_initialized():
+                ray.shutdown()
 
 
 @pytest.fixture(scope="module")
