@@ -36,6 +36,7 @@ from typing import Protocol, TypeVar
 import anyio
 import httpx
 
+from ._concurrency import check_stopped, pause
 from ._exceptions import (
     APIConnectionError,
     APIResponseDecodingError,
@@ -341,9 +342,11 @@ def run_sync(client: httpx.Client, flow: Flow) -> httpx.Response:
         step = next(flow)
         while True:
             if isinstance(step, Sleep):
-                time.sleep(step.seconds)
+                # Ends at once (Cancelled) if the batched call it is part of stops.
+                pause(step.seconds, time.sleep)
                 step = flow.send(None)
                 continue
+            check_stopped()  # nothing is sent for a call that failed or was interrupted
             try:
                 reply = _send_sync(client, step)
             except httpx.RequestError as exc:
