@@ -41,14 +41,15 @@ class _Scope:
     def __init__(self, parent: _Scope | None) -> None:
         self.stopped = threading.Event()
         self.failure: BaseException | None = None
-        self._children: list[_Scope] = []
+        self._children: set[_Scope] = set()
         self._lock = threading.Lock()
+        self._parent = parent
         if parent is not None:
             parent._adopt(self)
 
     def _adopt(self, child: _Scope) -> None:
         with self._lock:
-            self._children.append(child)
+            self._children.add(child)
             stopped = self.stopped.is_set()
         if stopped:
             child.stop()
@@ -66,6 +67,13 @@ class _Scope:
             children = list(self._children)
         for child in children:
             child.stop()
+
+    def close(self) -> None:
+        """Stop, and leave the parent (a long `create_many` would otherwise keep every scope)."""
+        self.stop()
+        if self._parent is not None:
+            with self._parent._lock:
+                self._parent._children.discard(self)
 
 
 # The run the current thread works for; None outside `run_threads` (nothing stops).
@@ -146,7 +154,7 @@ def run_threads(
         return [future.result() for future in futures]
     finally:
         # On any way out (a failure, Ctrl-C, a stopped outer run): nothing more is sent.
-        scope.stop()
+        scope.close()
         pool.shutdown(wait=False, cancel_futures=True)
 
 
