@@ -431,8 +431,10 @@ def fail_first_batch(body: dict[str, Any]) -> tuple[float, Fault]:
     if first.startswith("word0 "):
         return 0.05, Respond(400)
     if first.startswith("word1 "):
-        return 0.15, Respond(503)
-    return 0.3, Respond(200)
+        return 0.6, Respond(503)
+    # Slow enough that a loaded machine cannot delay the client's reading of
+    # the failure past them (their workers would then start the next batch first).
+    return 1.0, Respond(200)
 
 
 def sent_after(server: FaultServer, failed: str) -> list[str]:
@@ -461,13 +463,13 @@ def test_nothing_is_sent_after_a_batch_failed(is_async: bool) -> None:
                 async with AsyncTogether(**kwargs) as client:
                     with pytest.raises(BadRequestError):
                         await client.rerank.create(model="m", query="q", documents=_documents(10))
-                    await asyncio.sleep(0.5)  # the client stays open, as it would in a program
+                    await asyncio.sleep(1.0)  # the client stays open, as it would in a program
 
             asyncio.run(go())
         else:
             with Together(**kwargs) as client:
                 with pytest.raises(BadRequestError):
                     client.rerank.create(model="m", query="q", documents=_documents(10))
-                time.sleep(0.5)  # what the old code sent after the failure had arrived by now
+                time.sleep(1.0)  # what the old code sent after the failure had arrived by now
         assert sent_after(server, "word0 shared") == []
         assert len(server.requests) == 2

@@ -332,7 +332,7 @@ def fail_one_query(body: dict[str, Any]) -> tuple[float, Fault]:
     """Query "q0" fails in its first batch at once; everything else answers slowly."""
     if body["query"] == "q0" and body["documents"][0] == "doc0":
         return 0.05, Respond(400)
-    return 0.3, Respond(200)
+    return 1.0, Respond(200)  # slow: see `fail_first_batch`
 
 
 def _failure_answered(server: FaultServer) -> float:
@@ -358,7 +358,7 @@ def test_a_failed_batch_stops_every_query_of_create_many() -> None:
                     documents=BATCHED_DOCUMENTS,
                     max_concurrency=2,
                 )
-            time.sleep(0.7)  # the client stays open; the old code sent on meanwhile
+            time.sleep(1.3)  # the client stays open; the old code sent on meanwhile
         failed_at = _failure_answered(server)
         assert [r.json()["query"] for r in server.requests if r.arrived > failed_at] == []
         assert len(server.requests) <= 4  # two queries, two batches each, at most
@@ -368,7 +368,7 @@ def test_with_return_exceptions_a_failed_batch_stops_only_its_own_query() -> Non
     with FaultServer() as server:
         server.always(Decide(fail_one_query), times=1000)
         with Together(
-            base_url=server.base_url, api_key="k", max_documents_per_request=1, max_concurrency=2
+            base_url=server.base_url, api_key="k", max_documents_per_request=1, max_concurrency=3
         ) as client:
             results = client.rerank.create_many(
                 model="m",
@@ -377,7 +377,6 @@ def test_with_return_exceptions_a_failed_batch_stops_only_its_own_query() -> Non
                 max_concurrency=3,
                 return_exceptions=True,
             )
-            time.sleep(0.5)  # the client stays open; the old code sent on meanwhile
         failed_at = _failure_answered(server)
         late = {r.json()["query"] for r in server.requests if r.arrived > failed_at}
     assert isinstance(results[0], BadRequestError)
