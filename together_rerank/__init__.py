@@ -31,7 +31,7 @@ from ._exceptions import (
     TogetherError,
     UnprocessableEntityError,
 )
-from ._plugins import Flow, Plugin, RequestOptions, Sleep
+from ._plugins import Flow, Plugin, RequestOptions, Sleep, when_accepted
 from ._response import RawResponse
 from ._version import __version__
 from .plugins.log import LoggingPlugin
@@ -125,4 +125,5 @@ __all__ = [
     "UnprocessableEntityError",
     "UsageData",
     "__version__",
+    "when_accepted",
 ]

@@ -36,7 +36,7 @@ from ._exceptions import (
     make_status_error,
     plugin_name,
 )
-from ._plugins import Flow, Plugin, RequestOptions, chain, run_async, run_sync
+from ._plugins import Flow, Plugin, RequestOptions, accepted, chain, run_async, run_sync
 from ._response import RawResponse
 from ._secrets import display_url
 from ._transport import MAX_RESPONSE_BYTES, AiohttpClient, longest, replay, response_of
@@ -529,7 +529,7 @@ class SyncAPIClient(BaseClient):
         """Send a call through the plugin chain and return its parsed result."""
         request, options = self._prepare(self._http.build_request, call)
         response = run_sync(self._http, self._flow(request, options))
-        return call.parse(self._checked(response))
+        return accepted(response, call.parse(self._checked(response)))
 
     def request_raw(self, call: APICall[T]) -> RawResponse[T]:
         """Send a call through the plugin chain and return the raw response."""
@@ -582,7 +582,8 @@ class AsyncAPIClient(BaseClient):
         else:
             request, options = self._prepare(http.build_request, call)
             response = await run_async(http, self._flow(request, options))
-        return call.parse(self._checked(response))
+        # The answer passed every check: plugins waiting for that (a cache) may act.
+        return accepted(response, call.parse(self._checked(response)))
 
     async def request_raw(self, call: APICall[T]) -> RawResponse[T]:
         """Send a call through the plugin chain and return the raw response."""

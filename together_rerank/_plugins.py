@@ -14,6 +14,13 @@ failures. A plugin that returns without yielding answers the call itself.
             assert response is not None
             return response
 
+A plugin that must act only on answers the client accepts (a cache that
+stores them) registers a callback with `when_accepted(response, callback)`:
+the client calls it with the typed result once that response has passed the
+status check, parsing and response validation (for `with_raw_response`, when
+`.parse()` succeeds). A response that fails them, that a retry replaced, or that
+a plugin further out swapped for another object never calls it.
+
 Only the drivers at the bottom of this module do I/O.
 """
 
@@ -24,11 +31,12 @@ import time
 from collections.abc import AsyncIterator, Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from types import GeneratorType
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import anyio
 import httpx
 
+from ._concurrency import check_stopped, pause
 from ._exceptions import (
     APIConnectionError,
     APIResponseDecodingError,
@@ -45,7 +53,21 @@ from ._transport import (
     attempt_limit,
 )
 
-__all__ = ["Flow", "Plugin", "RequestOptions", "Sleep", "run_async", "run_sync"]
+__all__ = [
+    "Flow",
+    "Plugin",
+    "RequestOptions",
+    "Sleep",
+    "accepted",
+    "run_async",
+    "run_sync",
+    "when_accepted",
+]
+
+T = TypeVar("T")
+
+# The response extension holding the callbacks of `when_accepted`.
+_ON_ACCEPTED = "together_rerank.on_accepted"
 
 
 @dataclass(frozen=True)
@@ -73,6 +95,21 @@ class Plugin(Protocol):
     def handle(self, request: httpx.Request, options: RequestOptions) -> Flow:
         """Send `request` (by yielding it) and return the response."""
         ...
+
+
+def when_accepted(response: httpx.Response, callback: Callable[[object], None]) -> None:
+    """Call `callback(result)` once the client has accepted `response` as the typed `result`."""
+    callbacks: list[Callable[[object], None]] = response.extensions.setdefault(_ON_ACCEPTED, [])
+    callbacks.append(callback)
+
+
+def accepted(response: httpx.Response, result: T) -> T:
+    """Tell the plugins that asked (`when_accepted`) that `response` was accepted as `result`."""
+    callbacks = response.extensions.pop(_ON_ACCEPTED, None) if response.extensions else None
+    if callbacks:
+        for callback in callbacks:
+            callback(result)
+    return result
 
 
 def chain(plugins: Sequence[Plugin], request: httpx.Request, options: RequestOptions) -> Flow:
@@ -305,9 +342,11 @@ def run_sync(client: httpx.Client, flow: Flow) -> httpx.Response:
         step = next(flow)
         while True:
             if isinstance(step, Sleep):
-                time.sleep(step.seconds)
+                # Ends at once (Cancelled) if the batched call it is part of stops.
+                pause(step.seconds, time.sleep)
                 step = flow.send(None)
                 continue
+            check_stopped()  # nothing is sent for a call that failed or was interrupted
             try:
                 reply = _send_sync(client, step)
             except httpx.RequestError as exc:

@@ -7,6 +7,7 @@ from typing import Generic, TypeVar
 
 import httpx
 
+from ._plugins import accepted
 from ._secrets import display_url
 
 __all__ = ["RawResponse"]
@@ -46,7 +47,7 @@ class RawResponse(Generic[T]):
     def parse(self) -> T:
         """Parse and validate the body, as the non-raw call would have."""
         if self._parsed is None:
-            self._parsed = self._parse(self.http_response)
+            self._parsed = accepted(self.http_response, self._parse(self.http_response))
         return self._parsed
 
     def __repr__(self) -> str:

@@ -7,7 +7,7 @@ import json
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -20,12 +20,15 @@ from together_rerank import (
     BadRequestError,
     InvalidArgumentError,
     InvalidArgumentTypeError,
+    RetryPlugin,
+    RetryPolicy,
     Together,
 )
 from together_rerank._batching import merge_responses, plan_batches
 from together_rerank.server import LocalServer, ServerConfig
 from together_rerank.types import RerankChoicesData, RerankResponse, UsageData
 
+from ..reliability.faultserver import Fault, FaultServer, Respond
 from .helpers import Caller, MockAPI, error, rank_body
 
 POINTWISE = "pointwise-model"
@@ -322,9 +325,11 @@ def test_a_batch_is_retried_on_its_own_before_the_call_fails(mode: Caller) -> No
         return httpx.Response(200, json=rank_body(request))
 
     api = MockAPI(*[flaky] * 10)
+    # Waits within a batched call really wait (they end early if the call stops): keep it short.
+    quick = RetryPlugin(RetryPolicy(initial_delay=0.01))
     response = mode.rerank(
         api,
-        client={"max_documents_per_request": 2},
+        client={"max_documents_per_request": 2, "plugins": [quick]},
         model="m",
         query="shared",
         documents=_documents(6),
@@ -401,3 +406,70 @@ def test_batch_count_is_the_ceiling() -> None:
     for n in range(1, 30):
         for limit in range(1, 12):
             assert len(plan_batches(n, limit)) == math.ceil(n / limit)
+
+
+# -- nothing is sent for a call once it has failed (issue 24, item 2) ------------
+
+
+class Decide(Fault):
+    """Over real HTTP: answers each request with the (delay, fault) `decide(body)` picks."""
+
+    name = "decide"
+
+    def __init__(self, decide: Callable[[dict[str, Any]], tuple[float, Fault]]) -> None:
+        self.decide = decide
+
+    async def answer(self, ex: Any) -> bool:
+        delay, fault = self.decide(ex.record.json())
+        await asyncio.sleep(delay)
+        return await fault.answer(ex)
+
+
+def fail_first_batch(body: dict[str, Any]) -> tuple[float, Fault]:
+    """Batch "word0" fails at once; "word1" fails retryably a little later; the rest are slow."""
+    first = body["documents"][0]
+    if first.startswith("word0 "):
+        return 0.05, Respond(400)
+    if first.startswith("word1 "):
+        return 0.6, Respond(503)
+    # Slow enough that a loaded machine cannot delay the client's reading of
+    # the failure past them (their workers would then start the next batch first).
+    return 1.0, Respond(200)
+
+
+def sent_after(server: FaultServer, failed: str) -> list[str]:
+    """The first documents of the requests that arrived after the batch `failed` was answered."""
+    requests = server.requests
+    [failure] = [r for r in requests if r.json()["documents"][0] == failed]
+    assert failure.answering is not None
+    return [r.json()["documents"][0] for r in requests if r.arrived > failure.answering]
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+def test_nothing_is_sent_after_a_batch_failed(is_async: bool) -> None:
+    """Neither queued batches nor retries of running ones: the failure ends the call."""
+    with FaultServer() as server:
+        server.always(Decide(fail_first_batch), times=1000)
+        kwargs: dict[str, Any] = {
+            "base_url": server.base_url,
+            "api_key": "k",
+            "max_documents_per_request": 1,
+            "max_concurrency": 2,
+            "max_retries": 2,
+        }
+        if is_async:
+
+            async def go() -> None:
+                async with AsyncTogether(**kwargs) as client:
+                    with pytest.raises(BadRequestError):
+                        await client.rerank.create(model="m", query="q", documents=_documents(10))
+                    await asyncio.sleep(1.0)  # the client stays open, as it would in a program
+
+            asyncio.run(go())
+        else:
+            with Together(**kwargs) as client:
+                with pytest.raises(BadRequestError):
+                    client.rerank.create(model="m", query="q", documents=_documents(10))
+                time.sleep(1.0)  # what the old code sent after the failure had arrived by now
+        assert sent_after(server, "word0 shared") == []
+        assert len(server.requests) == 2

@@ -7,6 +7,9 @@ import io
 import json
 import os
 import signal
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 from typing import Any
@@ -23,7 +26,9 @@ from together_rerank import (
 )
 from together_rerank.types import RerankResponse
 
+from ..reliability.faultserver import Fault, FaultServer, Respond
 from .helpers import MockAPI, error, rank_body
+from .test_batching import Decide
 
 DOCUMENTS = ["alpha beta", "beta gamma", "gamma delta", "delta alpha"]
 QUERIES = ["alpha", "beta", "gamma", "delta", "alpha gamma", "beta delta"]
@@ -316,3 +321,112 @@ def test_progress_bar_only_on_a_terminal_unless_forced(
     output = stderr.getvalue()
     assert (f"{len(QUERIES)}/{len(QUERIES)}" in output) is shown
     assert bool(output) is shown
+
+
+# -- batched queries: nothing is sent once the call failed or was stopped (issue 24, item 2)
+
+BATCHED_DOCUMENTS = [f"doc{j}" for j in range(6)]
+
+
+def fail_one_query(body: dict[str, Any]) -> tuple[float, Fault]:
+    """Query "q0" fails in its first batch at once; everything else answers slowly."""
+    if body["query"] == "q0" and body["documents"][0] == "doc0":
+        return 0.05, Respond(400)
+    return 1.0, Respond(200)  # slow: see `fail_first_batch`
+
+
+def _failure_answered(server: FaultServer) -> float:
+    [failure] = [
+        r
+        for r in server.requests
+        if r.json()["query"] == "q0" and r.json()["documents"][0] == "doc0"
+    ]
+    assert failure.answering is not None
+    return failure.answering
+
+
+def test_a_failed_batch_stops_every_query_of_create_many() -> None:
+    with FaultServer() as server:
+        server.always(Decide(fail_one_query), times=1000)
+        with Together(
+            base_url=server.base_url, api_key="k", max_documents_per_request=1, max_concurrency=2
+        ) as client:
+            with pytest.raises(BadRequestError):
+                client.rerank.create_many(
+                    model="m",
+                    queries=[f"q{i}" for i in range(8)],
+                    documents=BATCHED_DOCUMENTS,
+                    max_concurrency=2,
+                )
+            time.sleep(1.3)  # the client stays open; the old code sent on meanwhile
+        failed_at = _failure_answered(server)
+        assert [r.json()["query"] for r in server.requests if r.arrived > failed_at] == []
+        assert len(server.requests) <= 4  # two queries, two batches each, at most
+
+
+def test_with_return_exceptions_a_failed_batch_stops_only_its_own_query() -> None:
+    with FaultServer() as server:
+        server.always(Decide(fail_one_query), times=1000)
+        with Together(
+            base_url=server.base_url, api_key="k", max_documents_per_request=1, max_concurrency=3
+        ) as client:
+            results = client.rerank.create_many(
+                model="m",
+                queries=["q0", "q1", "q2"],
+                documents=BATCHED_DOCUMENTS,
+                max_concurrency=3,
+                return_exceptions=True,
+            )
+        failed_at = _failure_answered(server)
+        late = {r.json()["query"] for r in server.requests if r.arrived > failed_at}
+    assert isinstance(results[0], BadRequestError)
+    assert all(isinstance(r, RerankResponse) for r in results[1:])
+    assert "q0" not in late
+
+
+CTRL_C_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from together_rerank import Together
+
+    client = Together(
+        base_url=sys.argv[1], api_key="k", timeout=5.0, max_documents_per_request=1,
+        max_concurrency=4,
+    )
+    client.rerank.create_many(
+        model="m",
+        queries=[f"q{i}" for i in range(40)],
+        documents=[f"doc{j}" for j in range(8)],
+        max_concurrency=4,
+    )
+    """
+)
+
+
+def test_ctrl_c_in_batched_sync_create_many_sends_nothing_more_and_exits_in_one_timeout() -> None:
+    """A real SIGINT to a real process: requests in flight end, nothing new goes out."""
+    with FaultServer() as server:
+        server.always(Decide(lambda body: (1.0, Respond(200))), times=1000)
+        with subprocess.Popen(
+            [sys.executable, "-c", CTRL_C_SCRIPT, server.base_url],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        ) as process:
+            try:
+                deadline = time.monotonic() + 30
+                while len(server.requests) < 16 and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                assert len(server.requests) >= 16, "the script never got going"
+                process.send_signal(signal.SIGINT)
+                interrupted = time.monotonic()
+                _, stderr = process.communicate(timeout=20)
+                exited = time.monotonic()
+            finally:
+                if process.poll() is None:
+                    process.kill()
+        # The next requests, had the script gone on, would have left 1 s after the
+        # first 16; half of that is ample for the interrupt to take effect.
+        late = [r for r in server.requests if r.arrived > interrupted + 0.5]
+    assert b"KeyboardInterrupt" in stderr
+    assert late == []
+    assert exited - interrupted < 5.0  # the client's timeout; requests in flight take 1 s

@@ -25,6 +25,7 @@ from together_rerank import (
     Sleep,
     Together,
     TogetherError,
+    when_accepted,
 )
 
 from .helpers import API_KEY, DOCS, MODEL, Caller, MockAPI, SleepRecorder, error
@@ -477,3 +478,32 @@ def test_plugins_whose_handle_has_defaults_or_varargs_are_fine(mode: Caller) -> 
             return response
 
     assert _call(mode, MockAPI(), [Flexible()]).results
+
+
+class AcceptedLog:
+    """A plugin that notes, through `when_accepted`, each answer the client accepted."""
+
+    def __init__(self) -> None:
+        self.accepted: list[object] = []
+
+    def handle(self, request: httpx.Request, options: RequestOptions) -> Flow:
+        response = yield request
+        assert response is not None
+        when_accepted(response, self.accepted.append)
+        return response
+
+
+def test_when_accepted_reports_only_answers_that_passed_every_check(mode: Caller) -> None:
+    bad = httpx.Response(200, json={"object": "rerank", "model": MODEL, "results": [{"index": 9}]})
+    api = MockAPI(error(503), bad)  # a retried 503, then a 200 that fails validation
+    log = AcceptedLog()
+    with pytest.raises(APIResponseValidationError):
+        mode.rerank(api, client={"plugins": [log]}, model=MODEL, query="q", documents=DOCS)
+    assert log.accepted == []
+    answer = mode.rerank(api, client={"plugins": [log]}, model=MODEL, query="q", documents=DOCS)
+    assert log.accepted == [answer]  # the typed result, once
+    raw = mode.rerank_raw(api, client={"plugins": [log]}, model=MODEL, query="q", documents=DOCS)
+    assert len(log.accepted) == 1  # raw: not until it is parsed
+    assert raw.parse() is log.accepted[1]
+    raw.parse()
+    assert len(log.accepted) == 2

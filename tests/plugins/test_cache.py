@@ -20,11 +20,18 @@ from together_rerank import (
     CachePlugin,
     InvalidArgumentError,
     Together,
+    TogetherError,
 )
-from together_rerank.plugins.cache import CACHE_HEADER, request_key
+from together_rerank.plugins.cache import (
+    CACHE_HEADER,
+    CacheDirectoryError,
+    _Entry,
+    request_key,
+)
 from together_rerank.server import LocalServer, ServerConfig
 
-from ..client.helpers import MockAPI, error
+from ..client.helpers import Caller, MockAPI, error, rank_body
+from ..reliability.faultserver import FaultServer, Respond
 
 DOCUMENTS = ["alpha beta", "beta gamma", "gamma delta"]
 MODEL = "pointwise"
@@ -179,7 +186,8 @@ def test_a_cached_answer_is_validated_like_a_fresh_one(tmp_path: Path) -> None:
         request = api.requests[0]
         key = cache._key(request)
         bad = {"object": "rerank", "model": "m", "results": [{"index": 7, "relevance_score": 1.0}]}
-        cache._store.set(key, (200, "application/json", json.dumps(bad).encode()))
+        entry = _Entry(200, [("content-type", "application/json")], json.dumps(bad).encode())
+        cache._store.set(key, entry)
         with pytest.raises(APIResponseValidationError, match="index 7"):
             client.rerank.create(model="m", query="q", documents=DOCUMENTS)
     assert api.calls == 1
@@ -232,3 +240,194 @@ def test_the_api_key_is_not_stored(tmp_path: Path) -> None:
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert b"sk-very-secret-key" not in path.read_bytes()
+
+
+# -- only answers the client accepted are stored (issue 24, item 1) ----------------
+
+BAD_200 = [
+    pytest.param(
+        b'{"object": "rerank", "model": "m", "results": [{"index": 7, "relevance_score": 1.0}]}',
+        "application/json",
+        id="index-out-of-range",
+    ),
+    pytest.param(b'{"object": "rerank", "model": "m", "resu', "application/json", id="truncated"),
+    pytest.param(b"<html><body>Bad gateway</body></html>", "text/html", id="html"),
+]
+
+
+@pytest.mark.parametrize("on_disk", [False, True], ids=["memory", "disk"])
+@pytest.mark.parametrize(("body", "content_type"), BAD_200)
+def test_a_bad_200_is_raised_once_and_never_served_again(
+    mode: Caller, body: bytes, content_type: str, on_disk: bool, tmp_path: Path
+) -> None:
+    api = MockAPI(httpx.Response(200, content=body, headers={"content-type": content_type}))
+    memory = CachePlugin()
+
+    def cache() -> CachePlugin:
+        # On disk, each call gets a new plugin, as a new process would.
+        return CachePlugin(directory=tmp_path) if on_disk else memory
+
+    with pytest.raises(APIResponseValidationError):
+        mode.rerank(api, client={"plugins": [cache()]}, model="m", query="q", documents=DOCUMENTS)
+    healthy = mode.rerank(
+        api, client={"plugins": [cache()]}, model="m", query="q", documents=DOCUMENTS
+    )
+    assert api.calls == 2  # the healthy server was asked again
+    again = mode.rerank(
+        api, client={"plugins": [cache()]}, model="m", query="q", documents=DOCUMENTS
+    )
+    assert api.calls == 2  # and its valid answer is what was stored
+    assert again == healthy
+
+
+def test_raw_answers_are_stored_once_parse_accepts_them() -> None:
+    bad = httpx.Response(200, content=b"<html>oops</html>", headers={"content-type": "text/html"})
+    api = MockAPI(bad)
+    cache = CachePlugin()
+    with api.client(plugins=[cache]) as client:
+        raw = client.rerank.with_raw_response.create(model="m", query="q", documents=DOCUMENTS)
+        with pytest.raises(APIResponseValidationError):
+            raw.parse()
+        assert len(cache) == 0
+        raw = client.rerank.with_raw_response.create(model="m", query="q", documents=DOCUMENTS)
+        assert len(cache) == 0  # not parsed yet: not known to be valid
+        raw.parse()
+        assert len(cache) == 1
+        client.rerank.create(model="m", query="q", documents=DOCUMENTS)
+    assert api.calls == 2
+
+
+async def test_async_default_pool_stores_only_accepted_answers_over_real_http() -> None:
+    """`AsyncTogether`'s own pool (the path with a shortcut for plugin-free calls) with a cache."""
+    cache = CachePlugin()
+    with FaultServer() as server:
+        server.script(Respond(200, body=b'{"object": "rerank", "results": [{"index": 9}]}'))
+        async with AsyncTogether(base_url=server.base_url, api_key="k", plugins=[cache]) as client:
+            with pytest.raises(APIResponseValidationError):
+                await client.rerank.create(model=MODEL, query="q", documents=DOCUMENTS)
+            first = await client.rerank.create(model=MODEL, query="q", documents=DOCUMENTS)
+            again = await client.rerank.create(model=MODEL, query="q", documents=DOCUMENTS)
+        assert len(server.requests) == 2
+    assert again == first
+    assert (cache.hits, cache.misses) == (1, 2)
+
+
+def test_batches_are_stored_each_once_accepted() -> None:
+    def reply(request: httpx.Request) -> httpx.Response:
+        if "gamma delta" in json.loads(request.content)["documents"]:
+            result = {"index": 5, "relevance_score": 1.0}
+            return httpx.Response(200, json={"object": "rerank", "model": "m", "results": [result]})
+        return httpx.Response(200, json=rank_body(request))
+
+    api = MockAPI(reply, reply)
+    cache = CachePlugin()
+    with api.client(plugins=[cache], max_documents_per_request=2, max_retries=0) as client:
+        with pytest.raises(APIResponseValidationError):
+            client.rerank.create(model="m", query="q", documents=DOCUMENTS)
+        assert len(cache) == 1  # the valid batch only
+        client.rerank.create(model="m", query="q", documents=DOCUMENTS)
+    assert api.calls == 3
+    assert (cache.hits, cache.misses) == (1, 3)
+
+
+# -- every credential keeps its own entries (item 3) ----------------------------
+
+
+@pytest.mark.parametrize(
+    "header", ["X-Api-Key", "Api-Key", "Cookie", "Proxy-Authorization", "Authorization"]
+)
+def test_answers_are_never_shared_across_any_credential_header(header: str) -> None:
+    api = MockAPI()
+    cache = CachePlugin()
+    for tenant in ("tenant-a", "tenant-b", "tenant-a"):
+        with api.client(plugins=[cache], default_headers={header: tenant}) as client:
+            client.rerank.create(model="m", query="q", documents=DOCUMENTS)
+    assert api.calls == 2
+    assert (cache.hits, cache.misses) == (1, 2)
+
+
+def test_no_credential_header_is_stored(tmp_path: Path) -> None:
+    api = MockAPI()
+    headers = {"X-Api-Key": "xk-very-secret-1", "Cookie": "session=ck-very-secret-2"}
+    with api.client(
+        api_key="sk-very-secret-key",
+        default_headers=headers,
+        plugins=[CachePlugin(directory=tmp_path)],
+    ) as client:
+        client.rerank.create(model="m", query="q", documents=DOCUMENTS)
+    stored = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+    for secret in (b"sk-very-secret-key", b"xk-very-secret-1", b"ck-very-secret-2"):
+        assert secret not in stored
+
+
+# -- a damaged directory is named; the salt is never empty (item 10) -------------
+
+
+def test_a_damaged_database_raises_a_typed_error_naming_plugin_and_directory(
+    tmp_path: Path,
+) -> None:
+    directory = tmp_path / "my-cache"
+    directory.mkdir()
+    (directory / "cache.db").write_bytes(b"this is not an SQLite database" * 100)
+    with pytest.raises(CacheDirectoryError) as caught:
+        CachePlugin(directory=directory)
+    assert isinstance(caught.value, TogetherError)
+    assert "CachePlugin" in str(caught.value)
+    assert str(directory) in str(caught.value)
+    assert caught.value.directory == directory
+
+
+@pytest.mark.parametrize("damaged", [b"", b"\x01\x02\x03"], ids=["empty", "cut-short"])
+def test_a_damaged_salt_is_replaced_never_used(tmp_path: Path, damaged: bytes) -> None:
+    (tmp_path / "key-salt").write_bytes(damaged)
+    api = MockAPI()
+    with api.client(plugins=[CachePlugin(directory=tmp_path)]) as client:
+        client.rerank.create(model="m", query="q", documents=DOCUMENTS)
+    salt = (tmp_path / "key-salt").read_bytes()
+    assert len(salt) == 16
+    # The new salt is kept: a later process finds the answer filed under it.
+    with api.client(plugins=[CachePlugin(directory=tmp_path)]) as client:
+        client.rerank.create(model="m", query="q", documents=DOCUMENTS)
+    assert api.calls == 1
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".key-salt")] == []
+
+
+def test_plugins_opening_one_directory_at_once_agree_on_its_salt(tmp_path: Path) -> None:
+    with ThreadPoolExecutor(8) as pool:
+        plugins = list(pool.map(lambda _: CachePlugin(directory=tmp_path / "c"), range(8)))
+    salts = {plugin._store.salt for plugin in plugins}
+    assert salts == {(tmp_path / "c" / "key-salt").read_bytes()}
+    assert len(next(iter(salts))) == 16
+
+
+# -- a hit keeps the server's headers (item 11) ----------------------------------
+
+
+@pytest.mark.parametrize("on_disk", [False, True], ids=["memory", "disk"])
+def test_a_hit_keeps_the_answers_headers_and_is_marked(tmp_path: Path, on_disk: bool) -> None:
+    def reply(request: httpx.Request) -> httpx.Response:
+        headers = {
+            "x-request-id": "req-42",
+            "x-together-rerank-engine": "term-overlap",
+            "set-cookie": "session=abc",
+        }
+        return httpx.Response(200, json=rank_body(request), headers=headers)
+
+    api = MockAPI(reply)
+    memory = CachePlugin()
+    answers = []
+    for _ in range(2):
+        cache = CachePlugin(directory=tmp_path) if on_disk else memory
+        with api.client(plugins=[cache]) as client:
+            raw = client.rerank.with_raw_response.create(model="m", query="q", documents=DOCUMENTS)
+            answers.append(raw)
+            raw.parse()
+    fresh, hit = answers
+    assert api.calls == 1
+    assert hit.request_id == fresh.request_id == "req-42"
+    assert hit.headers["x-together-rerank-engine"] == "term-overlap"
+    assert hit.headers["content-type"] == fresh.headers["content-type"]
+    assert hit.headers[CACHE_HEADER] == "hit"
+    assert CACHE_HEADER not in fresh.headers
+    assert "set-cookie" not in hit.headers
+    assert hit.parse() == fresh.parse()

@@ -7,6 +7,7 @@ spin); each asserts a lower bound on spacing, which load cannot break.
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -16,16 +17,20 @@ from typing import Any
 import httpx
 import pytest
 
+import together_rerank._plugins as plugins_module
+import together_rerank.plugins.rate_limit as rate_limit_module
 from together_rerank import (
     AsyncTogether,
     InvalidArgumentError,
     InvalidArgumentTypeError,
+    RateLimitError,
     RateLimitPlugin,
     Together,
 )
 from together_rerank.plugins.rate_limit import _reported_tokens
 
-from ..client.helpers import error, rank_body
+from ..client.conftest import _ModuleWith
+from ..client.helpers import MockAPI, error, rank_body
 
 DOCUMENTS = ["alpha beta", "beta gamma"]
 
@@ -203,3 +208,114 @@ def test_bad_rates_are_named(
         RateLimitPlugin(**kwargs)
     assert isinstance(caught.value, InvalidArgumentError)
     assert caught.value.param == param
+
+
+# -- on a virtual clock: exact rates and long server holds (issue 24, items 4 and 5) --
+
+
+class VirtualTime:
+    """A clock that only moves when the SDK sleeps: minutes of waiting cost nothing."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def virtual(monkeypatch: pytest.MonkeyPatch) -> VirtualTime:
+    clock = VirtualTime()
+    monkeypatch.setattr(rate_limit_module, "_now", lambda: clock.now, raising=False)
+    monkeypatch.setattr(plugins_module, "time", _ModuleWith(time, sleep=clock.sleep))
+    return clock
+
+
+class VirtualArrivals(MockAPI):
+    """`MockAPI`, noting each request's arrival on the virtual clock."""
+
+    def __init__(self, clock: VirtualTime, *replies: Any) -> None:
+        super().__init__(*replies)
+        self.clock = clock
+        self.times: list[float] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.times.append(self.clock.now)
+        return super().__call__(request)
+
+
+def without_usage(request: httpx.Request) -> httpx.Response:
+    body = rank_body(request)
+    del body["usage"]  # the estimates alone are what the limiter spends
+    return httpx.Response(200, json=body)
+
+
+@pytest.mark.parametrize("rpm", [1.5, 59.5, 90.5, 1.15])
+def test_a_fractional_request_rate_is_never_exceeded(virtual: VirtualTime, rpm: float) -> None:
+    api = VirtualArrivals(virtual)
+    with api.client(plugins=[RateLimitPlugin(requests_per_minute=rpm)]) as client:
+        for _ in range(30):
+            client.rerank.create(model="m", query="q", documents=DOCUMENTS)
+    burst = max(1, math.floor(rpm / 60))  # a second's worth, rounded down
+    start = api.times[0]
+    for k, at in enumerate(api.times):
+        assert k + 1 <= burst + rpm * (at - start) / 60, f"request {k + 1} at {at - start:.3f}s"
+    # And not much slower either: the last one came when the rate allowed it.
+    assert api.times[-1] - start <= (30 - burst) * 60 / rpm + 1
+
+
+def test_a_fractional_token_rate_is_never_exceeded(virtual: VirtualTime) -> None:
+    tpm = 1000.5
+    api = VirtualArrivals(virtual, *[without_usage] * 80)
+    plugin = RateLimitPlugin(requests_per_minute=60_000, tokens_per_minute=tpm)
+    with api.client(plugins=[plugin]) as client:
+        for i in range(80):
+            client.rerank.create(model="m", query=f"q{i % 10}", documents=DOCUMENTS)
+    spent = 0
+    start = api.times[0]
+    for request, at in zip(api.requests, api.times, strict=True):
+        spent += math.ceil(len(request.content) / 4)
+        assert spent <= math.floor(tpm) + tpm * (at - start) / 60
+
+
+def test_a_retry_after_above_a_minute_holds_every_call_as_long_as_asked(
+    virtual: VirtualTime,
+) -> None:
+    api = VirtualArrivals(virtual, error(429, "quiet please", headers={"retry-after": "90"}))
+    with api.client(plugins=[RateLimitPlugin(requests_per_minute=6000)], max_retries=2) as client:
+        start = virtual.now
+        client.rerank.create(model="m", query="q", documents=DOCUMENTS)  # its retry waits
+        client.rerank.create(model="m", query="other", documents=DOCUMENTS)
+    assert api.times[0] == start
+    assert len(api.times) == 3
+    assert all(at >= start + 90 for at in api.times[1:])
+    assert api.times[1] <= start + 91  # and no longer than asked
+
+
+def test_a_retry_after_beyond_max_wait_raises_at_once_for_every_call(
+    virtual: VirtualTime,
+) -> None:
+    api = VirtualArrivals(virtual, error(429, "come back later", headers={"retry-after": "900"}))
+    limiter = RateLimitPlugin(requests_per_minute=6000, max_wait=120)
+    with api.client(plugins=[limiter], max_retries=2) as client:
+        start = virtual.now
+        with pytest.raises(RateLimitError, match=r"come back later.*900 s.*max_wait=120") as caught:
+            client.rerank.create(model="m", query="q", documents=DOCUMENTS)
+        assert caught.value.status_code == 429
+        assert api.calls == 1  # no retry into the silence
+        assert virtual.now == start  # and no wait
+        with pytest.raises(RateLimitError, match="earlier request"):
+            client.rerank.create(model="m", query="other", documents=DOCUMENTS)
+        assert api.calls == 1
+        virtual.sleep(800)  # 100 s of the server's 900 left: within max_wait, so it waits
+        client.rerank.create(model="m", query="other", documents=DOCUMENTS)
+    assert api.times[1] >= start + 900
+
+
+def test_max_wait_is_checked() -> None:
+    for bad in (0, -1, float("inf"), float("nan")):
+        with pytest.raises(InvalidArgumentError) as caught:
+            RateLimitPlugin(requests_per_minute=60, max_wait=bad)
+        assert caught.value.param == "max_wait"
+    with pytest.raises(InvalidArgumentTypeError):
+        RateLimitPlugin(requests_per_minute=60, max_wait="60")  # type: ignore[arg-type]

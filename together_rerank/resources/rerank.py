@@ -44,7 +44,8 @@ _BATCHING_DOC = """
         when the server scores each document on its own (cross-encoders,
         Llama-Rank); a BM25-like scorer whose statistics come from the request's
         documents scores differently per batch. If any batch fails (after its
-        retries), the call raises that error.
+        retries), the call raises that error, and nothing more is sent for it:
+        batches not started never start, and running ones send no retry.
 """
 
 
@@ -340,6 +341,8 @@ class Rerank(Resource[SyncAPIClient]):
         Each query goes through `create` (batching, retries and plugins apply).
         With `return_exceptions`, a failed query's slot holds its `TogetherError`;
         otherwise the first failure stops what is outstanding and is raised.
+        After a failure or an interrupt (Ctrl-C) nothing more is sent for the
+        call: only requests already in flight finish, within the timeout.
         `progress`: a tqdm bar on stderr (None: only when stderr is a terminal).
         """
         many = _many_args(
