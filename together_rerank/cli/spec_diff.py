@@ -6,7 +6,14 @@ import argparse
 import sys
 from typing import Any
 
-from ._common import EXIT_OK, EXIT_SPEC_CHANGED, CLIError
+from ._common import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    EXIT_SPEC_CHANGED,
+    CLIError,
+    HelpFormatter,
+    exit_codes,
+)
 
 __all__ = ["EXIT_SPEC_CHANGED", "add_spec_diff_command"]
 
@@ -19,8 +26,13 @@ def add_spec_diff_command(commands: Any) -> None:
         description=(
             "Compare two OpenAPI 3.1 documents and list every change with its severity for SDK "
             "users, its JSON pointer and why. OLD and NEW are paths or git:REF:PATH "
-            "(git:HEAD:openapi.yaml). Exit codes: 0 no change at or above --fail-on, "
-            f"{EXIT_SPEC_CHANGED} some change is, 2 a document cannot be read."
+            "(git:HEAD:openapi.yaml)."
+        ),
+        formatter_class=HelpFormatter,
+        epilog=exit_codes(
+            (EXIT_OK, "no change at or above --fail-on"),
+            (EXIT_SPEC_CHANGED, "some change is at or above --fail-on"),
+            (EXIT_BAD_INPUT, "a document cannot be read, or is not an OpenAPI document"),
         ),
     )
     parser.add_argument("old", metavar="OLD", help="the old document: a path or git:REF:PATH")
