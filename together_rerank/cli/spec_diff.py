@@ -68,11 +68,19 @@ def run_spec_diff(args: argparse.Namespace) -> int:
         old, new = load_document(args.old), load_document(args.new)
     except SpecLoadError as exc:
         raise CLIError(str(exc)) from None
-    changes = diff_specs(old, new)
+    try:
+        changes = diff_specs(old, new)
+    except RecursionError:
+        raise CLIError(f"{args.old}, {args.new}: nested too deeply to compare") from None
     if args.python_api:
         from ..specdiff.pyapi import python_api_changes
 
-        changes = [*changes, *python_api_changes(args.python_api)]
+        try:
+            changes = [*changes, *python_api_changes(args.python_api)]
+        except (SpecLoadError, OSError, RuntimeError) as exc:
+            # griffe says so with OSError (not a git repository) or RuntimeError (no such ref).
+            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            raise CLIError(f"--python-api {args.python_api}: {reason}") from None
     render = format_json if args.json else format_text
     sys.stdout.write(render(changes, old=args.old, new=args.new))
     return EXIT_SPEC_CHANGED if fails(changes, Severity(args.fail_on)) else EXIT_OK
