@@ -77,10 +77,7 @@ def held() -> Iterator[HeldServer]:
         thread.join(WAIT)
 
 
-@pytest.fixture
-def command(
-    held: HeldServer, tmp_path: Path
-) -> Iterator[tuple[subprocess.Popen[bytes], queue.Queue[bytes]]]:
+def _start(held: HeldServer, tmp_path: Path) -> subprocess.Popen[bytes]:
     path = tmp_path / "queries.jsonl"
     queries = ["fast0", "slow1", "fast2"]
     path.write_text(
@@ -89,11 +86,18 @@ def command(
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOGETHER_")}
     env["TOGETHER_BASE_URL"] = held.base_url
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "together_rerank.cli", "rerank", "--queries", str(path),
          "--concurrency", "3"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
     )  # fmt: skip
+
+
+@pytest.fixture
+def command(
+    held: HeldServer, tmp_path: Path
+) -> Iterator[tuple[subprocess.Popen[bytes], queue.Queue[bytes]]]:
+    proc = _start(held, tmp_path)
     lines: queue.Queue[bytes] = queue.Queue()
 
     def read() -> None:
@@ -153,3 +157,22 @@ def test_an_interrupted_run_keeps_its_finished_lines(
         except queue.Empty:
             break
     assert rest == []  # fast2 finished, but after the unfinished slow1: not printed
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(held: HeldServer, tmp_path: Path) -> None:
+    proc = _start(held, tmp_path)
+    try:
+        assert proc.stdout is not None
+        assert proc.stderr is not None
+        assert _id(proc.stdout.readline()) == "fast0"
+        proc.stdout.close()  # as `| head -1` does after its line
+        held.release.set()  # the next lines now go to a closed pipe
+        # As a process killed by SIGPIPE reports it, and without a traceback.
+        assert proc.wait(WAIT) == 128 + signal.SIGPIPE
+        assert proc.stderr.read() == b""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(WAIT)
+        if proc.stderr is not None:
+            proc.stderr.close()

@@ -1,11 +1,13 @@
-"""The `together-rerank` command: serve, rerank, check.
+"""The `together-rerank` command: serve, rerank, check, spec-diff.
 
 Exit codes are part of the interface, so scripts can tell failures apart:
 0 success, 1 unexpected failure, 2 bad input or usage, 3 no API key,
 4 server unreachable, 5 the server answered with an error, 6 a contract
 check failed, 7 `serve` could not start (address in use, unknown host),
 8 `check --fail-on-skip`: no property failed but some could not be checked,
-9 `spec-diff` found a change at or above --fail-on.
+9 `spec-diff` found a change at or above --fail-on, 130 interrupted (Ctrl-C),
+141 the reader of stdout went away (as if killed by SIGPIPE). Each command's
+--help lists its own.
 """
 
 from __future__ import annotations
