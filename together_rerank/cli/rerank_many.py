@@ -176,7 +176,8 @@ def run_queries(args: argparse.Namespace, rank_fields: list[str] | None) -> int:
         # The server is gone: start nothing more, finish what is in flight.
         run = _Run(jobs, call, stop_on=APIConnectionError)
         finished: dict[int, Outcome] = {}
-        with progress_bar(len(jobs), None) as advance:
+        # A bar on a terminal's stderr, unless the answers themselves stream to that terminal.
+        with progress_bar(len(jobs), False if sys.stdout.isatty() else None) as advance:
             for i, outcome in run.outcomes(args.concurrency):
                 advance()
                 if isinstance(outcome, APIConnectionError):
