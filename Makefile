@@ -52,11 +52,19 @@ $(THIRDPARTY)/%/.installed:
 	@touch $@
 
 # Reinstall only when the project's metadata changes: a second `make install` is instant.
+# The installer's output goes to $(INSTALL_LOG), not the terminal: one line says
+# what happens, and on failure the log's last lines follow it on stderr.
+INSTALL_LOG := $(VENV)/install.log
 $(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[server,dev]'
-	touch $(STAMP)
+	@mkdir -p $(VENV)
+	@printf 'installing together-rerank[server,dev] into $(VENV) (log: $(INSTALL_LOG)) ... '
+	@{ test -x $(PY) || $(PYTHON) -m venv $(VENV); } >$(INSTALL_LOG) 2>&1 \
+		&& $(PY) -m pip install --disable-pip-version-check --upgrade "pip>=24" >>$(INSTALL_LOG) 2>&1 \
+		&& $(PY) -m pip install --disable-pip-version-check -e '.[server,dev]' >>$(INSTALL_LOG) 2>&1 \
+		|| { echo failed; echo "the last lines of $(INSTALL_LOG):" >&2; \
+			tail -n 30 $(INSTALL_LOG) >&2; exit 1; }
+	@echo done
+	@touch $(STAMP)
 
 test: install
 	$(MAKE) --no-print-directory lint
@@ -117,7 +125,7 @@ check-generated: install
 
 # The main job, offline: every example against the embedded local server.
 demo: install
-	$(PY) examples/run_all.py
+	@$(PY) examples/run_all.py
 
 # The local server in the foreground (Ctrl-C stops it).
 serve: install

@@ -16,11 +16,14 @@ from .._exceptions import (
 from .._secrets import display_url
 from ._common import (
     EXIT_API_ERROR,
+    EXIT_BAD_INPUT,
     EXIT_CHECK_FAILED,
     EXIT_CHECK_SKIPPED,
     EXIT_CONNECTION,
     EXIT_OK,
     CLIError,
+    HelpFormatter,
+    exit_codes,
 )
 from .rerank import DEFAULT_MODEL
 
@@ -38,10 +41,16 @@ def add_check_command(commands: Any) -> None:
             "Send generated requests to the server at URL and check its answers against "
             "openapi.yaml (schemathesis) and against what a ranking means (through this SDK). "
             "Prints each property as PASS, FAIL or SKIP (not enough usable examples to "
-            "check it), with the smallest failing request. Exit codes: 0 no property failed "
-            "(a SKIP is reported as a warning), 6 one failed, 4 the server cannot be reached, "
-            "5 it refuses the key, URL or model, 2 bad options, 8 with --fail-on-skip: none "
-            "failed but some were skipped."
+            "check it), with the smallest failing request."
+        ),
+        formatter_class=HelpFormatter,
+        epilog=exit_codes(
+            (EXIT_OK, "no property failed (a SKIP is reported as a warning)"),
+            (EXIT_BAD_INPUT, "bad options, or the check extra is not installed"),
+            (EXIT_CONNECTION, "the server cannot be reached"),
+            (EXIT_API_ERROR, "the server refuses the key, URL or model"),
+            (EXIT_CHECK_FAILED, "a property failed"),
+            (EXIT_CHECK_SKIPPED, "with --fail-on-skip: none failed but some were skipped"),
         ),
     )
     parser.add_argument("url", metavar="URL", help="the server's base URL, with or without /v1")

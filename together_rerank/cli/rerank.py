@@ -5,13 +5,24 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any
 
 from .._client import Together
 from ..types import RerankResponse
-from ._common import EXIT_OK, CLIError
+from ._common import (
+    EXIT_API_ERROR,
+    EXIT_BAD_INPUT,
+    EXIT_CONNECTION,
+    EXIT_INTERRUPTED,
+    EXIT_NO_KEY,
+    EXIT_OK,
+    CLIError,
+    HelpFormatter,
+    exit_codes,
+    text_lines,
+)
 from .rerank_many import run_queries
 
 DEFAULT_MODEL = "Salesforce/Llama-Rank-V1"
@@ -28,6 +39,15 @@ def add_rerank_command(commands: Any) -> None:
             "line, or JSON Lines, one object per line. With --format auto (the default) the "
             "file is JSON Lines when its first non-blank line starts with '{'. Uses "
             "TOGETHER_API_KEY and TOGETHER_BASE_URL like the SDK."
+        ),
+        formatter_class=HelpFormatter,
+        epilog=exit_codes(
+            (EXIT_OK, "success"),
+            (EXIT_BAD_INPUT, "bad input or options (the message names the file and line)"),
+            (EXIT_NO_KEY, "no API key for the hosted API (TOGETHER_API_KEY)"),
+            (EXIT_CONNECTION, "the server cannot be reached (--queries: the run stops there)"),
+            (EXIT_API_ERROR, "the server answered with an error (--queries: for some query)"),
+            (EXIT_INTERRUPTED, "interrupted (--queries: the lines finished before are printed)"),
         ),
     )
     parser.add_argument(
@@ -77,7 +97,7 @@ class Documents:
     lines: list[int]
 
 
-def read_documents(stream: TextIO, name: str, fmt: str = "auto") -> Documents:
+def read_documents(stream: Iterable[str], name: str, fmt: str = "auto") -> Documents:
     """Read plain-text or JSON Lines documents (`fmt`: auto, text, jsonl); blank lines are not."""
     numbered = [(i, line.rstrip("\r\n")) for i, line in enumerate(stream, start=1)]
     numbered = [(i, line) for i, line in numbered if line.strip()]
@@ -136,15 +156,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _load(path: str, fmt: str = "auto") -> Documents:
-    if path == "-":
-        return read_documents(sys.stdin, "<stdin>", fmt)
-    try:
-        with open(path, encoding="utf-8") as stream:
-            return read_documents(stream, path, fmt)
-    except OSError as exc:
-        raise CLIError(f"{path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise CLIError(f"{path}: not UTF-8 text") from None
+    return read_documents(text_lines(path), "<stdin>" if path == "-" else path, fmt)
 
 
 def format_table(response: RerankResponse, documents: Documents) -> str:

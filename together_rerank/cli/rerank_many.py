@@ -1,16 +1,31 @@
-"""`together-rerank rerank --queries FILE`: many queries from JSON Lines, one result per line."""
+"""`together-rerank rerank --queries FILE`: many queries from JSON Lines, one result per line.
+
+Every line is checked before anything is sent, and a bad one is named by file
+and line. Answers are printed in input order as soon as each one and all
+before it are done, so a pipe sees progress and an interrupted run keeps the
+lines it finished.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import queue
 import sys
-from dataclasses import dataclass
-from typing import Any, TextIO
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from .._client import Together
-from .._exceptions import TogetherError
-from ._common import EXIT_API_ERROR, EXIT_OK, CLIError, fail
+from .._exceptions import APIConnectionError, InvalidArgumentError, TogetherError
+from .._progress import progress_bar
+from .._secrets import display_url
+from .._validation import check_rerank_args
+from ..types import RerankResponse
+from ._common import EXIT_API_ERROR, EXIT_CONNECTION, EXIT_OK, CLIError, fail, text_lines
+
+Outcome = RerankResponse | TogetherError
 
 
 @dataclass(frozen=True)
@@ -22,7 +37,7 @@ class Job:
     documents: list[Any]
 
 
-def read_jobs(stream: TextIO, name: str) -> list[Job]:
+def read_jobs(stream: Iterable[str], name: str) -> list[Job]:
     """Read ``{"query": ..., "documents": [...]}`` lines; every bad line is an error, naming it."""
     jobs: list[Job] = []
     for number, raw in enumerate(stream, start=1):
@@ -48,16 +63,18 @@ def read_jobs(stream: TextIO, name: str) -> list[Job]:
     return jobs
 
 
-def _open(path: str) -> list[Job]:
-    if path == "-":
-        return read_jobs(sys.stdin, "<stdin>")
+def check_jobs(jobs: Sequence[Job], name: str, options: dict[str, Any]) -> None:
+    """What `create` would refuse, before anything is sent: options alone, then each line."""
     try:
-        with open(path, encoding="utf-8") as stream:
-            return read_jobs(stream, path)
-    except OSError as exc:
-        raise CLIError(f"{path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise CLIError(f"{path}: not UTF-8 text") from None
+        check_rerank_args(query="x", documents=["x"], extra={}, **{**options, "rank_fields": None})
+    except InvalidArgumentError as exc:
+        raise CLIError(str(exc)) from None
+    for job in jobs:
+        try:
+            check_rerank_args(query=job.query, documents=job.documents, extra={}, **options)
+        except InvalidArgumentError as exc:
+            # The parameter is the line's own (documents[0], not the call's documents[2][0]).
+            raise CLIError(f"{name}:{job.line}: {exc}") from None
 
 
 def _error_line(job: Job, exc: TogetherError) -> str:
@@ -65,30 +82,123 @@ def _error_line(job: Job, exc: TogetherError) -> str:
     return json.dumps({"line": job.line, "error": error}, ensure_ascii=False)
 
 
+@dataclass
+class _Run:
+    """Jobs on daemon worker threads; outcomes handed to the main thread, which prints them.
+
+    Daemon threads, so that Ctrl-C ends the command at once: a request in
+    flight is abandoned rather than waited for (the finished lines are
+    already printed).
+    """
+
+    jobs: Sequence[Job]
+    call: Callable[[Job], RerankResponse]
+    # A worker that meets this stops every worker from starting another job.
+    stop_on: type[BaseException]
+    stop: threading.Event = field(default_factory=threading.Event)
+    started: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _done: queue.SimpleQueue[tuple[int, Outcome | BaseException]] = field(
+        default_factory=queue.SimpleQueue
+    )
+
+    def _take(self) -> int | None:
+        with self._lock:
+            if self.stop.is_set() or self.started == len(self.jobs):
+                return None
+            self.started += 1
+            return self.started - 1
+
+    def _work(self) -> None:
+        while (i := self._take()) is not None:
+            outcome: Outcome | BaseException
+            try:
+                outcome = self.call(self.jobs[i])
+            except BaseException as exc:  # handed to the main thread, which raises it
+                outcome = exc
+            if isinstance(outcome, self.stop_on):
+                self.stop.set()
+            self._done.put((i, outcome))
+
+    def outcomes(self, workers: int) -> Iterable[tuple[int, Outcome]]:
+        """Each finished job's index and outcome, as they finish, until all started are done."""
+        for _ in range(min(workers, len(self.jobs))):
+            threading.Thread(target=self._work, daemon=True, name="together-rerank-cli").start()
+        received = 0
+        try:
+            while True:
+                with self._lock:
+                    if received == self.started and (
+                        self.stop.is_set() or self.started == len(self.jobs)
+                    ):
+                        return
+                try:
+                    # A bounded wait keeps Ctrl-C prompt.
+                    i, outcome = self._done.get(timeout=0.5)
+                except queue.Empty:
+                    continue
+                received += 1
+                if not isinstance(outcome, TogetherError | RerankResponse):
+                    raise outcome
+                yield i, outcome
+        finally:
+            self.stop.set()
+
+
+def request_options(args: argparse.Namespace, rank_fields: list[str] | None) -> dict[str, Any]:
+    """The arguments of every query's `create` call besides the query and its documents."""
+    return {
+        "model": args.model,
+        "top_n": args.top_n,
+        "return_documents": args.return_documents,
+        "rank_fields": rank_fields,
+    }
+
+
 def run_queries(args: argparse.Namespace, rank_fields: list[str] | None) -> int:
-    """Rerank every line of ``--queries``; print results in input order; summarize failures."""
-    jobs = _open(args.queries)
+    """Rerank every line of ``--queries``; print results in input order as they finish."""
+    name = "<stdin>" if args.queries == "-" else args.queries
+    jobs = read_jobs(text_lines(args.queries), name)
+    if args.concurrency < 1:
+        raise CLIError(f"--concurrency: must be at least 1, got {args.concurrency}")
+    options = request_options(args, rank_fields)
+    check_jobs(jobs, name, options)
+    failed: list[Job] = []
+    unreachable: APIConnectionError | None = None
+    printed = 0
     with Together(
         base_url=args.base_url, max_documents_per_request=args.max_documents_per_request
     ) as client:
-        results = client.rerank.create_many(
-            model=args.model,
-            queries=[job.query for job in jobs],
-            documents=[job.documents for job in jobs],
-            top_n=args.top_n,
-            return_documents=args.return_documents,
-            rank_fields=rank_fields,
-            max_concurrency=args.concurrency,
-            return_exceptions=True,
+
+        def call(job: Job) -> RerankResponse:
+            return client.rerank.create(query=job.query, documents=job.documents, **options)
+
+        # The server is gone: start nothing more, finish what is in flight.
+        run = _Run(jobs, call, stop_on=APIConnectionError)
+        finished: dict[int, Outcome] = {}
+        # A bar on a terminal's stderr, unless the answers themselves stream to that terminal.
+        with progress_bar(len(jobs), False if sys.stdout.isatty() else None) as advance:
+            for i, outcome in run.outcomes(args.concurrency):
+                advance()
+                if isinstance(outcome, APIConnectionError):
+                    unreachable = unreachable or outcome
+                finished[i] = outcome
+                while printed in finished:
+                    job, done = jobs[printed], finished.pop(printed)
+                    if isinstance(done, TogetherError):
+                        failed.append(job)
+                        print(_error_line(job, done), flush=True)
+                    else:
+                        print(done.model_dump_json(exclude_unset=True), flush=True)
+                    printed += 1
+    if unreachable is not None:
+        url = display_url(unreachable.request.url.copy_with(query=None))
+        rest = (
+            f"; input lines from {jobs[printed].line} on were not run"
+            if printed < len(jobs)
+            else ""
         )
-    failed: list[Job] = []
-    for job, result in zip(jobs, results, strict=True):
-        if isinstance(result, TogetherError):
-            failed.append(job)
-            print(_error_line(job, result))
-        else:
-            print(result.model_dump_json(exclude_unset=True))
-    sys.stdout.flush()
+        return fail(f"cannot reach {url}: {unreachable}{rest}", EXIT_CONNECTION)
     if failed:
         lines = ", ".join(str(job.line) for job in failed[:10]) + (
             " ..." if len(failed) > 10 else ""
@@ -96,4 +206,5 @@ def run_queries(args: argparse.Namespace, rank_fields: list[str] | None) -> int:
         return fail(
             f"{len(failed)} of {len(jobs)} queries failed (input lines {lines})", EXIT_API_ERROR
         )
+    sys.stdout.flush()
     return EXIT_OK

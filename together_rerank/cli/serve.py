@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._common import EXIT_OK, EXIT_SERVER_START, CLIError
+from ._common import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    EXIT_SERVER_START,
+    CLIError,
+    HelpFormatter,
+    exit_codes,
+)
 
 
 def add_serve_command(commands: Any) -> None:
@@ -18,6 +25,12 @@ def add_serve_command(commands: Any) -> None:
             "with local engines: all-MiniLM-L6-v2 when the semantic extra is installed, "
             "else lexical ones (BM25, hashed n-grams); never any network. "
             f"Exits {EXIT_SERVER_START} when it cannot listen (address in use, unknown host)."
+        ),
+        formatter_class=HelpFormatter,
+        epilog=exit_codes(
+            (EXIT_OK, "stopped with Ctrl-C"),
+            (EXIT_BAD_INPUT, "bad options, or the server's extra dependencies are missing"),
+            (EXIT_SERVER_START, "could not listen (address in use, unknown host)"),
         ),
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")

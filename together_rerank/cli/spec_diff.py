@@ -6,7 +6,14 @@ import argparse
 import sys
 from typing import Any
 
-from ._common import EXIT_OK, EXIT_SPEC_CHANGED, CLIError
+from ._common import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    EXIT_SPEC_CHANGED,
+    CLIError,
+    HelpFormatter,
+    exit_codes,
+)
 
 __all__ = ["EXIT_SPEC_CHANGED", "add_spec_diff_command"]
 
@@ -19,8 +26,13 @@ def add_spec_diff_command(commands: Any) -> None:
         description=(
             "Compare two OpenAPI 3.1 documents and list every change with its severity for SDK "
             "users, its JSON pointer and why. OLD and NEW are paths or git:REF:PATH "
-            "(git:HEAD:openapi.yaml). Exit codes: 0 no change at or above --fail-on, "
-            f"{EXIT_SPEC_CHANGED} some change is, 2 a document cannot be read."
+            "(git:HEAD:openapi.yaml)."
+        ),
+        formatter_class=HelpFormatter,
+        epilog=exit_codes(
+            (EXIT_OK, "no change at or above --fail-on"),
+            (EXIT_SPEC_CHANGED, "some change is at or above --fail-on"),
+            (EXIT_BAD_INPUT, "a document cannot be read, or is not an OpenAPI document"),
         ),
     )
     parser.add_argument("old", metavar="OLD", help="the old document: a path or git:REF:PATH")
@@ -56,11 +68,19 @@ def run_spec_diff(args: argparse.Namespace) -> int:
         old, new = load_document(args.old), load_document(args.new)
     except SpecLoadError as exc:
         raise CLIError(str(exc)) from None
-    changes = diff_specs(old, new)
+    try:
+        changes = diff_specs(old, new)
+    except RecursionError:
+        raise CLIError(f"{args.old}, {args.new}: nested too deeply to compare") from None
     if args.python_api:
         from ..specdiff.pyapi import python_api_changes
 
-        changes = [*changes, *python_api_changes(args.python_api)]
+        try:
+            changes = [*changes, *python_api_changes(args.python_api)]
+        except (SpecLoadError, OSError, RuntimeError) as exc:
+            # griffe says so with OSError (not a git repository) or RuntimeError (no such ref).
+            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            raise CLIError(f"--python-api {args.python_api}: {reason}") from None
     render = format_json if args.json else format_text
     sys.stdout.write(render(changes, old=args.old, new=args.new))
     return EXIT_SPEC_CHANGED if fails(changes, Severity(args.fail_on)) else EXIT_OK
