@@ -8,6 +8,7 @@ up whether this SDK can use the server.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -224,3 +225,34 @@ def test_an_answer_is_judged_by_the_sdks_own_parsers(body: bytes, impact: Impact
     judged = judge_answer("rerank", request, 200, body)
     assert judged is (impact or Impact.UNNOTICED)
     assert judge_answer("rerank", request, 422, b"{}") is Impact.RAISES
+
+
+def test_the_cli_checks_a_root_mounted_rerank_only_server(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from together_rerank.cli import main
+
+    with third_party_server("infinity") as server:
+        root = server.root_url
+        code = main(
+            [
+                "check",
+                f"{server.root_url}/rerank",
+                "--no-embeddings",
+                "--only",
+                "sorted_by_score",
+                "--only",
+                "not_a_server_error",
+                "--max-examples",
+                "5",
+                "--seed",
+                "1",
+                "--json",
+            ]
+        )
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0, report
+    assert report["model"] == RERANK_MODEL  # discovered from infinity's OpenAI list
+    assert "POST /embeddings not checked (--no-embeddings)" in report["notes"]
+    assert report["sdk_can_use"] is True
+    assert report["base_url"] == root
