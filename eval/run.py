@@ -3,7 +3,9 @@
 Each engine scores each case's candidates through the same `Engine.score` the
 server calls; ir-measures (on pytrec_eval, the trec_eval implementation)
 computes the metrics from the graded judgements. MRR counts a document as
-relevant from grade 2 up. Usage: ``python -m eval.run [--engine NAME ...]``.
+relevant from grade 2 up. Usage:
+``python -m eval.run [--engine NAME ...] [--cases FILE.jsonl]``; the cases come
+from ``eval/cases.jsonl`` unless ``--cases`` names another file (`eval.dataset`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Iterable, Sequence
 import ir_measures
 from ir_measures import RR, Qrel, ScoredDoc, nDCG
 
-from eval.dataset import Case, cases
+from eval.dataset import DEFAULT_PATH, Case, DatasetError, load_cases
 from together_rerank.server.engines import get_engine, installed
 
 MEASURES = [nDCG @ 10, RR(rel=2)]
@@ -45,9 +47,8 @@ def run(engine: str, selected: Sequence[Case]) -> tuple[list[ScoredDoc], float]:
     return scored, time.perf_counter() - started
 
 
-def table(engines: Sequence[str]) -> str:
+def table(engines: Sequence[str], every: Sequence[Case]) -> str:
     """A markdown table: one row per engine and group, then each engine over every case."""
-    every = cases()
     groups = sorted({case.group for case in every}, key=[c.group for c in every].index)
     judged = qrels(every)
     lines = [
@@ -78,9 +79,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Print the table for the engines asked for (default: bm25 and, if installed, minilm)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--engine", action="append", help="an engine name (repeatable)")
+    parser.add_argument(
+        "--cases",
+        default=str(DEFAULT_PATH),
+        metavar="FILE",
+        help="the graded cases, JSON Lines (default: eval/cases.jsonl)",
+    )
     args = parser.parse_args(argv)
+    try:
+        every = load_cases(args.cases)
+    except DatasetError as exc:
+        print(f"eval: {exc}", file=sys.stderr)
+        return 2
     engines = args.engine or [e for e in DEFAULT_ENGINES if installed(e)]
-    print(table(engines))
+    print(table(engines, every))
     return 0
 
 
