@@ -1,5 +1,8 @@
 """`make eval`: nDCG@10 and MRR of every rerank engine on the graded set, per group.
 
+Then how well calibrated each engine's scores are, raw and as the server sends
+them (`eval.calibrate`, `together_rerank.server.calibration`).
+
 Each engine scores each case's candidates through the same `Engine.score` the
 server calls; ir-measures (on pytrec_eval, the trec_eval implementation)
 computes the metrics from the graded judgements. MRR counts a document as
@@ -18,6 +21,7 @@ from collections.abc import Iterable, Sequence
 import ir_measures
 from ir_measures import RR, Qrel, ScoredDoc, nDCG
 
+from eval.calibrate import calibration_table
 from eval.dataset import DEFAULT_PATH, Case, DatasetError, load_cases
 from together_rerank.server.engines import get_engine, installed
 
@@ -57,8 +61,10 @@ def table(engines: Sequence[str], every: Sequence[Case]) -> str:
         "| engine | group | queries | nDCG@10 | MRR | scoring time |",
         "|---|---|---|---|---|---|",
     ]
+    raw: dict[str, list[float]] = {}
     for engine in engines:
         scored, seconds = run(engine, every)
+        raw[engine] = [s.score for s in scored]
         for group in [*groups, "all"]:
             ids = {c.id for c in every if group in ("all", c.group)}
             values = ir_measures.calc_aggregate(
@@ -72,7 +78,7 @@ def table(engines: Sequence[str], every: Sequence[Case]) -> str:
                 f"| {engine} | {group} | {len(ids)} | {metrics['nDCG@10']:.3f} "
                 f"| {metrics['MRR']:.3f} | {timing} |"
             )
-    return "\n".join(lines)
+    return "\n".join([*lines, "", calibration_table(raw, every)])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from together_rerank.server.calibration import calibrated
 from together_rerank.server.config import ServerConfig
 from together_rerank.server.documents import ranked_text, returned_text
 from together_rerank.server.engines import get_engine
@@ -69,7 +70,7 @@ def rerank(config: ServerConfig, registry: ModelRegistry, body: bytes) -> Reply:
         _check_work(config, params.query, len(params.documents))
         texts = [ranked_text(doc, params.rank_fields) for doc in params.documents]
         engine = get_engine(model.engine)
-        scores = engine.score(params.query, texts)
+        scores = calibrated(model.engine, engine.score(params.query, texts))
         results: list[dict[str, Any]] = []
         for index in _ranking(scores, params.top_n):
             result: dict[str, Any] = {"index": index, "relevance_score": scores[index]}
