@@ -43,6 +43,16 @@ def add_serve_command(commands: Any) -> None:
         help="answer 400 (param 'documents') to a rerank request with more than N documents "
         "(default: 10000)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="N processes accepting on the one port (default: 1); lexical engines only "
+        "(bm25, term-overlap, hashed-ngrams): with a model engine, for example the default "
+        "minilm, it exits 2 (set TOGETHER_RERANK_SERVER_ENGINES=lexical or name lexical "
+        "--model engines)",
+    )
     parser.set_defaults(run=_run)
 
 
@@ -57,6 +67,7 @@ def _run(args: argparse.Namespace) -> int:
             parse_model_specs,
             serve,
         )
+        from ..server.runner import engines_without_workers
     except ImportError as exc:
         raise CLIError(
             f"the server needs its extra dependencies ({exc.name}): "
@@ -76,9 +87,18 @@ def _run(args: argparse.Namespace) -> int:
         if args.max_documents < 1:
             raise CLIError(f"--max-documents: must be at least 1, got {args.max_documents}")
         limits["max_documents"] = args.max_documents
+    if args.workers < 1:
+        raise CLIError(f"--workers: must be at least 1, got {args.workers}")
+    refused = engines_without_workers(models) if args.workers > 1 else []
+    if refused:
+        raise CLIError(
+            f"--workers: several processes serve only the lexical engines, not "
+            f"{', '.join(refused)} (one process batches a model's requests; "
+            "for lexical defaults set TOGETHER_RERANK_SERVER_ENGINES=lexical)"
+        )
     config = ServerConfig(models=models, api_key=api_key, **limits)
     try:
-        serve(host=args.host, port=args.port, config=config)
+        serve(host=args.host, port=args.port, config=config, workers=args.workers)
     except ServerStartError as exc:
         raise CLIError(str(exc), EXIT_SERVER_START) from None
     return EXIT_OK

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import ipaddress
 import logging
+import os
+import signal
 import socket
+import sys
 import threading
 import time
-from types import TracebackType
+from collections import deque
+from collections.abc import Mapping
+from types import FrameType, TracebackType
 from typing import Any, Self
 
 import uvicorn
@@ -16,6 +22,7 @@ from starlette.types import ASGIApp
 
 from together_rerank.server.app import create_app
 from together_rerank.server.config import ServerConfig
+from together_rerank.server.engines import engine_type
 from together_rerank.server.protocol import timed_protocol
 
 logger = logging.getLogger("together_rerank.server")
@@ -181,9 +188,22 @@ def serve(
     config: ServerConfig | None = None,
     *,
     log_level: str = "info",
+    workers: int = 1,
 ) -> None:
-    """Run the server in the foreground until interrupted (``together-rerank serve``)."""
+    """Run the server in the foreground until interrupted (``together-rerank serve``).
+
+    ``workers > 1`` runs that many processes accepting on the one socket
+    (lexical engines only: see `engines_without_workers`).
+    """
     cfg = config or ServerConfig()
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    refused = engines_without_workers(cfg.models) if workers > 1 else []
+    if refused:
+        raise ValueError(
+            f"several workers serve only the lexical engines; {', '.join(refused)} "
+            "would load its model once per worker"
+        )
     try:
         sock = _bind(host, port)
     except OSError as exc:  # socket.gaierror too: an unresolvable host
@@ -204,9 +224,151 @@ def serve(
         logger.warning("serving on %s without an API key: anyone who can reach it can use it", host)
     bound = sock.getsockname()[1]
     logger.info("serving on http://%s:%d/v1 (press CTRL+C to stop)", _url_host(host), bound)
+    if workers > 1:
+        with sock:
+            _Workers(uv_config, sock, workers).run()
+        return
     try:
         with sock:
             uvicorn.Server(uv_config).run(sockets=[sock])
     except SystemExit as exc:
         # uvicorn exits with its own code 3 when it cannot start; ours is documented.
         raise ServerStartError(f"uvicorn could not start (exit {exc.code}); see its log") from None
+
+
+def engines_without_workers(models: Mapping[str, str]) -> list[str]:
+    """The engines of `models` that `serve(workers=N > 1)` refuses: every model engine.
+
+    A lexical engine loads nothing and keeps no state, so N processes give N
+    times the CPU. A model engine would hold one copy of its weights per
+    process and each copy would spread its forward passes over every core, so
+    the workers would fight for the same cores; one process batching
+    concurrent requests is the way to scale it.
+    """
+    return sorted({e for e in models.values() if engine_type(e)[0].extra != "server"})
+
+
+_RESTART_WINDOW_SECONDS = 60.0
+_MAX_RESTARTS = 5
+_POLL_SECONDS = 0.05
+
+
+class _Workers:
+    """N forked uvicorn processes accepting on one listening socket, and their supervision.
+
+    The parent binds the socket (so port errors and ``--port 0`` behave as with
+    one process), then forks; every worker accepts on that same socket and the
+    kernel hands each connection to one of them. SIGINT or SIGTERM to the
+    parent stops every worker (SIGTERM, then SIGKILL after the grace period);
+    a worker whose parent dies is sent SIGTERM by the kernel (Linux), so none
+    is orphaned. A worker that exits on its own is replaced, at most
+    `_MAX_RESTARTS` times a minute.
+    """
+
+    def __init__(self, uv_config: uvicorn.Config, sock: socket.socket, count: int) -> None:
+        self.uv_config = uv_config
+        self.sock = sock
+        self.count = count
+        self.children: dict[int, int] = {}  # pid -> worker number
+        self.stopping = False
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self.stopping = True
+
+    def _spawn(self, number: int) -> None:
+        parent = os.getpid()
+        for handler in logging.getLogger().handlers + logger.handlers:
+            handler.flush()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid:
+            self.children[pid] = number
+            return
+        code = 1
+        try:
+            # uvicorn installs its own handlers for a graceful exit.
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            _die_with_parent(parent)
+            uvicorn.Server(self.uv_config).run(sockets=[self.sock])
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        except BaseException:
+            logger.exception("worker %d failed", number)
+        finally:
+            os._exit(code)
+
+    def _reap(self) -> list[tuple[int, int, int]]:
+        """(pid, worker number, exit status) of every child that has exited since the last call."""
+        gone = []
+        while self.children:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                break
+            number = self.children.pop(pid, None)
+            if number is not None:
+                gone.append((pid, number, os.waitstatus_to_exitcode(status)))
+        return gone
+
+    def run(self) -> None:
+        """Start the workers and supervise them until a signal asks to stop."""
+        if not hasattr(os, "fork"):
+            raise ServerStartError("several workers need os.fork, which this platform lacks")
+        previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        restarts: deque[float] = deque()
+        try:
+            for number in range(self.count):
+                self._spawn(number)
+            while not self.stopping:
+                for pid, number, code in self._reap():
+                    if self.stopping:
+                        break
+                    now = time.monotonic()
+                    while restarts and now - restarts[0] > _RESTART_WINDOW_SECONDS:
+                        restarts.popleft()
+                    if len(restarts) >= _MAX_RESTARTS:
+                        raise ServerStartError(
+                            f"workers keep exiting ({_MAX_RESTARTS + 1} in a minute, "
+                            f"the last with code {code}); see the log"
+                        )
+                    restarts.append(now)
+                    logger.warning(
+                        "worker %d (pid %d) exited with %d; starting another", number, pid, code
+                    )
+                    self._spawn(number)
+                time.sleep(_POLL_SECONDS)
+        finally:
+            self._stop_all()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+    def _stop_all(self) -> None:
+        for pid in self.children:
+            _signal(pid, signal.SIGTERM)
+        deadline = time.monotonic() + _SHUTDOWN_GRACE_SECONDS * 2
+        while self.children and time.monotonic() < deadline:
+            self._reap()
+            time.sleep(_POLL_SECONDS)
+        for pid in self.children:
+            _signal(pid, signal.SIGKILL)
+        for pid in list(self.children):
+            os.waitpid(pid, 0)
+            del self.children[pid]
+
+
+def _signal(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # already gone
+        os.kill(pid, signum)
+
+
+def _die_with_parent(parent: int) -> None:
+    # Linux: the kernel sends SIGTERM when the parent dies, even by SIGKILL.
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(0)
