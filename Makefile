@@ -114,7 +114,8 @@ load: install
 	$(PY) -m benchmarks.load --concurrency 64 --duration 30 $(LOAD_ARGS)
 
 # The performance table (docs/performance.md); `make bench BENCH_ARGS=--quick` for a short run.
-bench: install
+# Its serving section runs infinity-emb from its own venv beside our server.
+bench: install thirdparty-infinity
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[bench]'
 	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 
