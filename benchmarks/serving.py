@@ -243,21 +243,31 @@ def _rerank_body(model: str, documents: int, words: int = 50) -> dict[str, Any]:
     }
 
 
-def largest_request(server: Server, quick: bool) -> int:
-    """Documents of 50 words in the largest rerank request the server accepts (halving on 400)."""
+async def largest_request(server: Server, quick: bool) -> int:
+    """Documents of 50 words in the largest rerank request the server accepts.
+
+    Starts from the limits' estimate (about 70 MiniLM tokens per text; the
+    token limit, when the server has one, decides) and steps down by a tenth
+    while the server answers 400. A request still running after a few seconds
+    was accepted; leaving cancels it.
+    """
     from together_rerank.server import ServerConfig
 
+    assert server.rerank_model is not None
     config = ServerConfig(models={"m": "bm25"})
-    # About 70 MiniLM tokens per 50-word text; the token limit, when there is one, decides.
     by_tokens = getattr(config, "max_request_tokens", 70 * config.max_documents) // 70
     count = 200 if quick else min(config.max_documents, by_tokens)
-    probe = {"model": server.rerank_model, "query": "q", "documents": ["x"] * count}
-    while count > 1:
-        response = httpx.post(server.rerank_url, json=probe | {"top_n": 1}, timeout=60)
-        if response.status_code != 400:
-            break
-        count //= 2
-        probe["documents"] = ["x"] * count
+    async with aiohttp.ClientSession() as session:
+        while count > 1:
+            body = _rerank_body(server.rerank_model, count)
+            try:
+                async with asyncio.timeout(3.0), session.post(server.rerank_url, json=body) as r:
+                    await r.read()
+                    if r.status != 400:
+                        return count
+            except TimeoutError:
+                return count
+            count = count * 9 // 10
     return count
 
 
@@ -313,7 +323,7 @@ def rerank_loads(server: Server, seconds: float, quick: bool) -> dict[str, Any]:
         return {"c1": one, "c8": eight}
 
     loads = asyncio.run(measure())
-    large = largest_request(server, quick)
+    large = asyncio.run(largest_request(server, quick))
     idle, busy, overlapped = asyncio.run(_small_during(server, large, seconds))
     return {**loads, "idle": idle, "busy": busy, "large": large, "overlapped": overlapped}
 
@@ -323,8 +333,11 @@ def tiny_rerank(server: Server, rounds: int) -> tuple[float, float]:
     from sentence_transformers import SentenceTransformer
 
     from benchmarks.engines import SEED_REQUESTS, _direct, _median_seconds
+    from together_rerank.server.engines._runtime import quiet_loading
 
-    direct = _direct(SentenceTransformer(str(model_directory()), device="cpu"))
+    quiet_loading()
+    model = SentenceTransformer(str(model_directory()), device="cpu", local_files_only=True)
+    direct = _direct(model)
     with httpx.Client(timeout=60) as client:
 
         def through_server() -> None:
@@ -336,6 +349,8 @@ def tiny_rerank(server: Server, rounds: int) -> tuple[float, float]:
             for query, documents in SEED_REQUESTS:
                 direct(query, documents)
 
+        for warm_up in (through_server, directly):
+            warm_up()
         ours = _median_seconds(through_server, rounds)
         base = _median_seconds(directly, rounds)
     return ours, base
