@@ -119,7 +119,7 @@ bench: install thirdparty-infinity
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[bench]'
 	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 
-# Quality of each rerank engine on eval/cases.jsonl: nDCG@10 and MRR (docs/eval.md).
+# Quality of each rerank engine on eval/cases.jsonl: nDCG@10, MRR and calibration (docs/eval.md).
 eval: install
 	$(PY) -m eval.run $(EVAL_ARGS)
 

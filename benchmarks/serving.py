@@ -330,11 +330,13 @@ def rerank_loads(server: Server, seconds: float, quick: bool) -> dict[str, Any]:
 
 def tiny_rerank(server: Server, rounds: int) -> tuple[float, float]:
     """Seconds per round of the seed's three tiny requests: through our server, and directly."""
+    import torch
     from sentence_transformers import SentenceTransformer
 
     from benchmarks.engines import SEED_REQUESTS, _direct, _median_seconds
-    from together_rerank.server.engines._runtime import quiet_loading
+    from together_rerank.server.engines._runtime import configure_torch, quiet_loading
 
+    configure_torch(torch)  # the server's thread settings, so only the serving path differs
     quiet_loading()
     model = SentenceTransformer(str(model_directory()), device="cpu", local_files_only=True)
     direct = _direct(model)
