@@ -51,6 +51,7 @@ INFINITY = ROOT / ".venvs" / "infinity" / "bin" / "infinity_emb"
 OURS_MODEL = "bench-minilm"
 STARTUP_SECONDS = 600.0
 REQUEST_TIMEOUT = 900.0
+PROBE_SECONDS = 20.0
 WORDS = [
     *("river", "stone", "cloud", "paper", "window", "garden", "silver", "market", "engine"),
     *("music", "winter", "forest", "signal", "harbor", "lantern", "pepper", "orbit", "canvas"),
@@ -248,8 +249,9 @@ async def largest_request(server: Server, quick: bool) -> int:
 
     Starts from the limits' estimate (about 70 MiniLM tokens per text; the
     token limit, when the server has one, decides) and steps down by a tenth
-    while the server answers 400. A request still running after a few seconds
-    was accepted; leaving cancels it.
+    while the server answers 400. A request still running after `PROBE_SECONDS`
+    was accepted (the limits are checked before any forward pass); leaving
+    cancels it.
     """
     from together_rerank.server import ServerConfig
 
@@ -260,8 +262,9 @@ async def largest_request(server: Server, quick: bool) -> int:
     async with aiohttp.ClientSession() as session:
         while count > 1:
             body = _rerank_body(server.rerank_model, count)
+            url = server.rerank_url
             try:
-                async with asyncio.timeout(3.0), session.post(server.rerank_url, json=body) as r:
+                async with asyncio.timeout(PROBE_SECONDS), session.post(url, json=body) as r:
                     await r.read()
                     if r.status != 400:
                         return count
