@@ -507,7 +507,7 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"{row['name']:<46} {row['unit']:>8} {row['ours']:>10.1f} {row['baseline']:>10.1f} "
             f"{row['ours'] / row['baseline']:>6.2f}x {row['target']:>9}  {met}"
         )
-    lines += ["", *(f"{row['name']}: {row['notes']}" for row in rows if row["notes"])]
+    lines += ["", *(f"{row['name']}: {row['notes']}" for row in rows if row.get("notes"))]
     return "\n".join(lines)
 
 
