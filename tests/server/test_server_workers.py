@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import selectors
@@ -116,16 +117,39 @@ def answers(port: int, count: int = 3) -> list[int]:
     return statuses
 
 
-def test_every_worker_accepts_on_the_one_port(two: Serve) -> None:
-    first, second = sorted(two.workers(2))
-    assert answers(two.port) == [200, 200, 200]
-    # With one worker stopped, only the other can accept: each alone serves the port.
-    for stopped in (first, second):
-        os.kill(stopped, signal.SIGSTOP)
-        try:
-            assert answers(two.port) == [200, 200, 200]
-        finally:
-            os.kill(stopped, signal.SIGCONT)
+def listening_sockets(port: int) -> set[int]:
+    """Inodes of the loopback IPv4 sockets listening on `port`, from /proc/net/tcp."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1] == f"0100007F:{port:04X}" and fields[3] == "0A":  # 0A: LISTEN
+            found.add(int(fields[9]))
+    return found
+
+
+def sockets_of(pid: int) -> set[int]:
+    """Inodes of the sockets process `pid` holds open."""
+    found = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                found.add(int(target[len("socket:[") : -1]))
+    return found
+
+
+@pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="one shared socket without it")
+def test_each_worker_accepts_on_its_own_socket_of_the_one_port(two: Serve) -> None:
+    workers = two.workers(2)
+    listening = listening_sockets(two.port)
+    assert len(listening) == 2
+    wait_for(lambda: all(len(sockets_of(pid) & listening) == 1 for pid in workers), "own sockets")
+    # Each worker holds exactly one of them, a different one: the kernel spreads
+    # connections over the sockets, so no worker can take every connection.
+    held = [sockets_of(pid) & listening for pid in workers]
+    assert sorted(len(h) for h in held) == [1, 1]
+    assert held[0] != held[1]
+    assert answers(two.port, 6) == [200] * 6
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
@@ -148,14 +172,20 @@ def test_workers_do_not_outlive_a_killed_serve(two: Serve) -> None:
     wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers), "no orphans")
 
 
-def test_a_worker_that_dies_is_replaced(two: Serve) -> None:
+def test_a_worker_that_dies_is_replaced_on_its_socket(two: Serve) -> None:
     first, second = sorted(two.workers(2))
+    its_socket = sockets_of(first) & listening_sockets(two.port)
     os.kill(first, signal.SIGKILL)
     two.read_until(re.compile(rf"worker \d \(pid {first}\) exited with -9; starting another"))
     replaced = two.workers(2)
     assert second in replaced
     assert first not in replaced
-    assert answers(two.port) == [200, 200, 200]
+    (new,) = replaced - {second}
+    wait_for(
+        lambda: sockets_of(new) & listening_sockets(two.port) == its_socket,
+        "the new worker on its predecessor's socket alone",
+    )
+    assert answers(two.port, 6) == [200] * 6
 
 
 def test_a_busy_port_exits_7_with_one_line_and_starts_no_worker() -> None:

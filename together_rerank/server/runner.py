@@ -48,12 +48,17 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def _bind(host: str, port: int) -> socket.socket:
+_REUSE_PORT = hasattr(socket, "SO_REUSEPORT")
+
+
+def _bind(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only then, and without it
     # Nagle's algorithm adds ~40 ms to each request on a kept-alive connection.
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
         sock.listen()
     except BaseException:
@@ -196,6 +201,7 @@ def serve(
     (lexical engines only: see `engines_without_workers`).
     """
     cfg = config or ServerConfig()
+    several = workers > 1
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
     refused = engines_without_workers(cfg.models) if workers > 1 else []
@@ -205,7 +211,7 @@ def serve(
             "would load its model once per worker"
         )
     try:
-        sock = _bind(host, port)
+        sock = _bind(host, port, reuse_port=several and _REUSE_PORT)
     except OSError as exc:  # socket.gaierror too: an unresolvable host
         reason = exc.strerror or str(exc)
         raise ServerStartError(f"cannot listen on {_url_host(host)}:{port}: {reason}") from None
@@ -224,9 +230,9 @@ def serve(
         logger.warning("serving on %s without an API key: anyone who can reach it can use it", host)
     bound = sock.getsockname()[1]
     logger.info("serving on http://%s:%d/v1 (press CTRL+C to stop)", _url_host(host), bound)
-    if workers > 1:
+    if several:
         with sock:
-            _Workers(uv_config, sock, workers).run()
+            _Workers(uv_config, sock, workers, host).run()
         return
     try:
         with sock:
@@ -254,23 +260,48 @@ _POLL_SECONDS = 0.05
 
 
 class _Workers:
-    """N forked uvicorn processes accepting on one listening socket, and their supervision.
+    """N forked uvicorn processes accepting on one port, and their supervision.
 
-    The parent binds the socket (so port errors and ``--port 0`` behave as with
-    one process), then forks; every worker accepts on that same socket and the
-    kernel hands each connection to one of them. SIGINT or SIGTERM to the
+    The parent binds the port (so port errors and ``--port 0`` behave as with
+    one process) and, where the platform has SO_REUSEPORT (Linux, BSD), one
+    more listening socket on it per further worker; then it forks, worker i
+    accepting on socket i. The kernel spreads new connections over the
+    sockets, so every worker gets its share: on one shared socket the first
+    worker to wake accepts every pending connection and the others idle. (A
+    socket a worker leaves behind stays open in the parent, so connections
+    queued on it wait for the worker that replaces it.) Without SO_REUSEPORT
+    all workers accept on the one socket. SIGINT or SIGTERM to the
     parent stops every worker (SIGTERM, then SIGKILL after the grace period);
     a worker whose parent dies is sent SIGTERM by the kernel (Linux), so none
     is orphaned. A worker that exits on its own is replaced, at most
     `_MAX_RESTARTS` times a minute.
     """
 
-    def __init__(self, uv_config: uvicorn.Config, sock: socket.socket, count: int) -> None:
+    def __init__(
+        self, uv_config: uvicorn.Config, sock: socket.socket, count: int, host: str
+    ) -> None:
         self.uv_config = uv_config
-        self.sock = sock
+        self.sockets = [sock] * count
         self.count = count
         self.children: dict[int, int] = {}  # pid -> worker number
         self.stopping = False
+        if _REUSE_PORT:
+            port = sock.getsockname()[1]
+            try:
+                for number in range(1, count):
+                    self.sockets[number] = _bind(host, port, reuse_port=True)
+            except OSError as exc:
+                self._close_own()
+                reason = exc.strerror or str(exc)
+                raise ServerStartError(
+                    f"cannot listen on {_url_host(host)}:{port}: {reason}"
+                ) from None
+
+    def _close_own(self) -> None:
+        # Socket 0 is the caller's.
+        for extra in self.sockets[1:]:
+            if extra is not self.sockets[0]:
+                extra.close()
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         self.stopping = True
@@ -291,7 +322,11 @@ class _Workers:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             _die_with_parent(parent)
-            uvicorn.Server(self.uv_config).run(sockets=[self.sock])
+            mine = self.sockets[number]
+            for other in self.sockets:
+                if other is not mine:
+                    other.close()  # this process's copy only: the parent keeps its own
+            uvicorn.Server(self.uv_config).run(sockets=[mine])
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
@@ -341,6 +376,7 @@ class _Workers:
                 time.sleep(_POLL_SECONDS)
         finally:
             self._stop_all()
+            self._close_own()
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
 
