@@ -136,11 +136,12 @@ load: install
 	$(PY) -m benchmarks.load --concurrency 64 --duration 30 $(LOAD_ARGS)
 
 # The performance table (docs/performance.md); `make bench BENCH_ARGS=--quick` for a short run.
-bench: install
+# Its serving section runs infinity-emb from its own venv beside our server.
+bench: install thirdparty-infinity
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[bench]'
 	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 
-# Quality of each rerank engine on eval/dataset.py: nDCG@10 and MRR (docs/eval.md).
+# Quality of each rerank engine on eval/cases.jsonl: nDCG@10, MRR and calibration (docs/eval.md).
 eval: install
 	$(PY) -m eval.run $(EVAL_ARGS)
 

@@ -10,7 +10,9 @@ Rows (see docs/performance.md):
 5. peak extra memory of the large call, against the response size;
 6. the scale rows of `benchmarks/scale.py`: auto-batching, create_many, CachePlugin;
 7. benchmarks/async_transport.py: AsyncTogether vs bare aiohttp (and bare
-   httpx) against a canned server in its own process, concurrency 4/64/256.
+   httpx) against a canned server in its own process, concurrency 4/64/256;
+8. benchmarks/serving.py: our server beside infinity-emb on the same MiniLM
+   directory under the same closed-loop load (``--no-serving`` leaves it out).
 The official `together` SDK joins rows 1-4 when it is installed (`pip install
 'together-rerank[bench]'`). `--quick` runs a small version as a smoke test.
 """
@@ -414,7 +416,7 @@ def machine() -> dict[str, str]:
     }
 
 
-def run(quick: bool) -> Report:
+def run(quick: bool, serving: bool = True) -> Report:
     """Measure every row; `quick` makes each small enough for a smoke test."""
     report = Report(machine=machine())
     report.rows.append(
@@ -436,6 +438,8 @@ def run(quick: bool) -> Report:
     from benchmarks.engines import engine_rows
 
     report.rows.extend(engine_rows(Row, quick))
+    if serving:
+        report.rows += serving_rows(quick)
     return report
 
 
@@ -459,6 +463,16 @@ def async_transport_rows(quick: bool) -> list[Row]:
     from benchmarks import async_transport
 
     rows, table = async_transport.rows(quick)
+    print(table, end="\n\n")
+    return [Row(**row) for row in rows]
+
+
+def serving_rows(quick: bool) -> list[Row]:
+    """Our server beside infinity-emb (benchmarks/serving.py); its own table is printed too."""
+    _repo_on_path()
+    from benchmarks import serving
+
+    rows, table = serving.rows(quick)
     print(table, end="\n\n")
     return [Row(**row) for row in rows]
 
@@ -498,8 +512,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="a short run, for smoke tests")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    parser.add_argument(
+        "--no-serving", action="store_true", help="leave out the serving section (minutes long)"
+    )
     args = parser.parse_args(argv)
-    report = run(args.quick)
+    report = run(args.quick, serving=not args.no_serving)
     print(render(report))
     if args.json:
         with open(args.json, "w") as out:

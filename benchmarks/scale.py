@@ -1,8 +1,9 @@
 """The scale rows of `make bench` (issue 12), each a ratio to a baseline measured in the same run.
 
 1. auto-batching: 10,000 documents with ``max_documents_per_request=1000`` vs the
-   same documents in one request, against ``together-rerank serve`` (its own
-   process) with the pointwise ``term-overlap`` engine;
+   same documents in one request, against ``together-rerank serve --workers 2``
+   (its own processes, as a multi-worker hosted API would answer) with the
+   pointwise ``term-overlap`` engine;
 2. ``create_many`` of 1,000 queries (async) vs a hand-written ``asyncio.gather``
    of ``create`` calls under a semaphore of the same size;
 3. a second pass of those queries through ``CachePlugin``: time vs the first
@@ -25,6 +26,7 @@ import httpx
 from together_rerank import AsyncTogether, CachePlugin, Together
 
 MODEL = "bench/pointwise"
+WORKERS = 2
 WORDS = [
     "rerank",
     "search",
@@ -43,10 +45,11 @@ WORDS = [
 
 @contextlib.contextmanager
 def pointwise_server() -> Iterator[str]:
-    """`together-rerank serve --model bench/pointwise=term-overlap` in its own process."""
+    """`together-rerank serve --workers 2 --model bench/pointwise=term-overlap`, own processes."""
     from benchmarks.bench import server_process
 
-    with server_process("--model", f"{MODEL}=term-overlap", startup_seconds=30) as base_url:
+    args = ("--model", f"{MODEL}=term-overlap", "--workers", str(WORKERS))
+    with server_process(*args, startup_seconds=30) as base_url:
         yield base_url
 
 
@@ -94,7 +97,7 @@ def batching_row(base_url: str, documents: int, per_request: int, rounds: int) -
                 raise AssertionError("the batched ranking differs from the single request's")
     ours, base = statistics.median(batched) * 1000, statistics.median(single) * 1000
     return _row(
-        name=f"batched rerank ({documents:,} docs, {per_request:,}/request)",
+        name=f"batched rerank ({documents:,} docs, {per_request:,}/request, {WORKERS} workers)",
         unit="ms",
         ours=ours,
         baseline=base,

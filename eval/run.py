@@ -1,9 +1,14 @@
 """`make eval`: nDCG@10 and MRR of every rerank engine on the graded set, per group.
 
+Then how well calibrated each engine's scores are, raw and as the server sends
+them (`eval.calibrate`, `together_rerank.server.calibration`).
+
 Each engine scores each case's candidates through the same `Engine.score` the
 server calls; ir-measures (on pytrec_eval, the trec_eval implementation)
 computes the metrics from the graded judgements. MRR counts a document as
-relevant from grade 2 up. Usage: ``python -m eval.run [--engine NAME ...]``.
+relevant from grade 2 up. Usage:
+``python -m eval.run [--engine NAME ...] [--cases FILE.jsonl]``; the cases come
+from ``eval/cases.jsonl`` unless ``--cases`` names another file (`eval.dataset`).
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from collections.abc import Iterable, Sequence
 import ir_measures
 from ir_measures import RR, Qrel, ScoredDoc, nDCG
 
-from eval.dataset import Case, cases
+from eval.calibrate import calibration_table
+from eval.dataset import DEFAULT_PATH, Case, DatasetError, load_cases
 from together_rerank.server.engines import get_engine, installed
 
 MEASURES = [nDCG @ 10, RR(rel=2)]
@@ -45,9 +51,8 @@ def run(engine: str, selected: Sequence[Case]) -> tuple[list[ScoredDoc], float]:
     return scored, time.perf_counter() - started
 
 
-def table(engines: Sequence[str]) -> str:
+def table(engines: Sequence[str], every: Sequence[Case]) -> str:
     """A markdown table: one row per engine and group, then each engine over every case."""
-    every = cases()
     groups = sorted({case.group for case in every}, key=[c.group for c in every].index)
     judged = qrels(every)
     lines = [
@@ -56,8 +61,10 @@ def table(engines: Sequence[str]) -> str:
         "| engine | group | queries | nDCG@10 | MRR | scoring time |",
         "|---|---|---|---|---|---|",
     ]
+    raw: dict[str, list[float]] = {}
     for engine in engines:
         scored, seconds = run(engine, every)
+        raw[engine] = [s.score for s in scored]
         for group in [*groups, "all"]:
             ids = {c.id for c in every if group in ("all", c.group)}
             values = ir_measures.calc_aggregate(
@@ -71,16 +78,27 @@ def table(engines: Sequence[str]) -> str:
                 f"| {engine} | {group} | {len(ids)} | {metrics['nDCG@10']:.3f} "
                 f"| {metrics['MRR']:.3f} | {timing} |"
             )
-    return "\n".join(lines)
+    return "\n".join([*lines, "", calibration_table(raw, every)])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the table for the engines asked for (default: bm25 and, if installed, minilm)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--engine", action="append", help="an engine name (repeatable)")
+    parser.add_argument(
+        "--cases",
+        default=str(DEFAULT_PATH),
+        metavar="FILE",
+        help="the graded cases, JSON Lines (default: eval/cases.jsonl)",
+    )
     args = parser.parse_args(argv)
+    try:
+        every = load_cases(args.cases)
+    except DatasetError as exc:
+        print(f"eval: {exc}", file=sys.stderr)
+        return 2
     engines = args.engine or [e for e in DEFAULT_ENGINES if installed(e)]
-    print(table(engines))
+    print(table(engines, every))
     return 0
 
 

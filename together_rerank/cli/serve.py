@@ -56,7 +56,70 @@ def add_serve_command(commands: Any) -> None:
         help="answer 400 (param 'documents') to a rerank request with more than N documents "
         "(default: 10000)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="N processes accepting on the one port (default: 1); lexical engines only "
+        "(bm25, term-overlap, hashed-ngrams): with a model engine, for example the default "
+        "minilm, it exits 2 (set TOGETHER_RERANK_SERVER_ENGINES=lexical or name lexical "
+        "--model engines)",
+    )
+    _add_scheduler_options(parser)
     parser.set_defaults(run=_run)
+
+
+# (option, ServerConfig field, help); the defaults are ServerConfig's.
+_TOKEN_OPTIONS = (
+    (
+        "--max-request-tokens",
+        "max_request_tokens",
+        "answer 400 (param 'documents' or 'input') to a request that needs more than N model "
+        "tokens (default: 500000)",
+    ),
+    (
+        "--max-batch-tokens",
+        "max_batch_tokens",
+        "model engines: at most N padded tokens per forward pass, shared by concurrent "
+        "requests (default: 2048)",
+    ),
+    (
+        "--max-queue-tokens",
+        "max_queue_tokens",
+        "model engines: answer 429 with Retry-After while more than N model tokens wait "
+        "(default: 1000000)",
+    ),
+)
+
+
+def _add_scheduler_options(parser: argparse.ArgumentParser) -> None:
+    for option, _, text in _TOKEN_OPTIONS:
+        parser.add_argument(option, type=int, default=None, metavar="N", help=text)
+    parser.add_argument(
+        "--max-batch-wait-ms",
+        type=float,
+        default=None,
+        metavar="MS",
+        help="model engines: a forward pass waits at most MS milliseconds for requests still "
+        "being tokenized (default: 2)",
+    )
+
+
+def _scheduler_limits(args: argparse.Namespace) -> dict[str, Any]:
+    limits: dict[str, Any] = {}
+    for option, field, _ in _TOKEN_OPTIONS:
+        value = getattr(args, field)
+        if value is not None:
+            if value < 1:
+                raise CLIError(f"{option}: must be at least 1, got {value}")
+            limits[field] = value
+    wait = args.max_batch_wait_ms
+    if wait is not None:
+        if not 0 <= wait <= 60_000:
+            raise CLIError(f"--max-batch-wait-ms: must be between 0 and 60000, got {wait:g}")
+        limits["max_batch_wait"] = wait / 1000
+    return limits
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -70,6 +133,7 @@ def _run(args: argparse.Namespace) -> int:
             parse_model_specs,
             serve,
         )
+        from ..server.runner import engines_without_workers
     except ImportError as exc:
         raise CLIError(
             f"the server needs its extra dependencies ({exc.name}): "
@@ -84,14 +148,23 @@ def _run(args: argparse.Namespace) -> int:
     api_key = args.api_key if args.api_key is not None else api_key_from_env()
     if api_key == "":
         raise CLIError("--api-key: must not be empty (omit it to serve without a key)")
-    limits = {}
+    limits = _scheduler_limits(args)
     if args.max_documents is not None:
         if args.max_documents < 1:
             raise CLIError(f"--max-documents: must be at least 1, got {args.max_documents}")
         limits["max_documents"] = args.max_documents
+    if args.workers < 1:
+        raise CLIError(f"--workers: must be at least 1, got {args.workers}")
+    refused = engines_without_workers(models) if args.workers > 1 else []
+    if refused:
+        raise CLIError(
+            f"--workers: several processes serve only the lexical engines, not "
+            f"{', '.join(refused)} (one process batches a model's requests; "
+            "for lexical defaults set TOGETHER_RERANK_SERVER_ENGINES=lexical)"
+        )
     config = ServerConfig(models=models, api_key=api_key, **limits)
     try:
-        serve(host=args.host, port=args.port, config=config)
+        serve(host=args.host, port=args.port, config=config, workers=args.workers)
     except ServerStartError as exc:
         raise CLIError(str(exc), EXIT_SERVER_START) from None
     return EXIT_OK

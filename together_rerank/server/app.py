@@ -30,6 +30,7 @@ from together_rerank.server.errors import (
     raw_json_response,
 )
 from together_rerank.server.models import ModelRegistry
+from together_rerank.server.scheduler import Overloaded, Scheduler
 from together_rerank.server.validation import check_content_type
 
 logger = logging.getLogger("together_rerank.server")
@@ -141,6 +142,61 @@ async def _read_body_in_time(request: Request, limit: int, seconds: float) -> by
         ) from None
 
 
+FINISH_INLINE_ITEMS = 64
+"""Plans of up to this many items are finished on the event loop (cheaper than a thread hop)."""
+
+
+async def _unless_disconnected(
+    request: Request, work: Callable[[], Awaitable[Response]]
+) -> Response:
+    """Run `work`; cancel it when the client disconnects (its queued model items are dropped)."""
+    response: Response | None = None
+    error: Exception | None = None
+    async with anyio.create_task_group() as group:
+
+        async def watch() -> None:
+            # The body has been read: the next message is the client going away.
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
+            group.cancel_scope.cancel()
+
+        group.start_soon(watch)
+        try:
+            response = await work()
+        except Exception as exc:  # raised after the task group, not wrapped in a group
+            error = exc
+        group.cancel_scope.cancel()
+    if error is not None:
+        raise error
+    if response is None:
+        # Cancelled because the client left: nobody will read this.
+        return Response(status_code=499)
+    return response
+
+
+async def _scheduled(scheduler: Scheduler, pending: service.Pending) -> service.Reply:
+    """Run a model engine's plan on the scheduler and encode its reply off the event loop."""
+    try:
+        results = await scheduler.results(pending.plan)
+    except Overloaded as exc:
+        raise APIError(
+            429,
+            f"the server is busy ({exc.queued_tokens:,} model tokens queued); "
+            f"retry after {exc.retry_after} s",
+            code="server_overloaded",
+            error_type="rate_limit_error",
+            engine=pending.engine,
+            headers={"Retry-After": str(exc.retry_after)},
+        ) from None
+
+    def finish() -> service.Reply:
+        return pending.reply(pending.plan.finish(results))
+
+    if len(results) <= FINISH_INLINE_ITEMS:
+        return finish()
+    return await run_in_threadpool(finish)
+
+
 def _too_large(limit: int) -> APIError:
     return APIError(
         413, f"request body is larger than the {limit}-byte limit", code="request_too_large"
@@ -156,22 +212,34 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
     for engine in registry.engines:
         get_engine(engine)
     heavy = anyio.CapacityLimiter(cfg.heavy_concurrency)
+    scheduler = Scheduler(cfg.batch_limits)
 
     def authorize(request: Request) -> None:
         if cfg.api_key is not None:
             check_bearer(request.headers.get("authorization"), cfg.api_key)
 
-    def json_post(work: Callable[[ServerConfig, ModelRegistry, bytes], service.Reply]) -> Endpoint:
+    Work = Callable[[ServerConfig, ModelRegistry, bytes], service.Reply | service.Pending]
+
+    def json_post(work: Work) -> Endpoint:
+        async def compute(body: bytes) -> Response:
+            with scheduler.incoming():
+                if len(body) > cfg.heavy_body_bytes:
+                    # Large requests take turns to parse, tokenize or (lexical engines)
+                    # score, so that small ones keep the rest of the CPU.
+                    outcome = await anyio.to_thread.run_sync(
+                        work, cfg, registry, body, limiter=heavy
+                    )
+                else:
+                    outcome = await run_in_threadpool(work, cfg, registry, body)
+            if isinstance(outcome, service.Pending):
+                outcome = await _scheduled(scheduler, outcome)
+            return raw_json_response(outcome.body, engine=outcome.engine)
+
         async def endpoint(request: Request) -> Response:
             authorize(request)
             check_content_type(request.headers.get("content-type"))
             body = await _read_body_in_time(request, cfg.max_body_bytes, cfg.body_timeout)
-            if len(body) > cfg.heavy_body_bytes:
-                # Large requests take turns, so that small ones keep the rest of the CPU.
-                reply = await anyio.to_thread.run_sync(work, cfg, registry, body, limiter=heavy)
-            else:
-                reply = await run_in_threadpool(work, cfg, registry, body)
-            return raw_json_response(reply.body, engine=reply.engine)
+            return await _unless_disconnected(request, lambda: compute(body))
 
         return endpoint
 
@@ -197,4 +265,5 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
     # A redirect to the slash-less path would be a non-error answer without an
     # ErrorResponse body, and httpx does not follow redirects by default.
     app.router.redirect_slashes = False
+    app.state.scheduler = scheduler
     return app

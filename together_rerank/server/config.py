@@ -9,6 +9,12 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from together_rerank.server.models import check_engine, default_models
+from together_rerank.server.scheduler import (
+    DEFAULT_MAX_BATCH_TOKENS,
+    DEFAULT_MAX_QUEUE_TOKENS,
+    DEFAULT_MAX_WAIT,
+    BatchLimits,
+)
 
 API_KEY_ENV = "TOGETHER_RERANK_SERVER_API_KEY"
 """Environment variable that `api_key_from_env` reads the server's API key from."""
@@ -19,6 +25,7 @@ DEFAULT_MAX_INPUTS = 10_000
 DEFAULT_MAX_QUERY_CHARS = 20_000
 DEFAULT_MAX_QUERY_WORDS = 2_000
 DEFAULT_MAX_WORK = 2_000_000
+DEFAULT_MAX_REQUEST_TOKENS = 500_000
 DEFAULT_HEAVY_BODY_BYTES = 64 * 1024
 DEFAULT_HEAVY_CONCURRENCY = 1
 DEFAULT_HEADER_TIMEOUT = 10.0
@@ -34,6 +41,9 @@ _INTEGER_LIMITS = (
     "keep_alive_timeout",
     "heavy_body_bytes",
     "heavy_concurrency",
+    "max_request_tokens",
+    "max_batch_tokens",
+    "max_queue_tokens",
 )
 
 
@@ -57,6 +67,18 @@ class ServerConfig:
     """Most words (`text.words`) in a rerank ``query`` (400 beyond, ``param: query``)."""
     max_work: int = DEFAULT_MAX_WORK
     """Most query words x documents in one rerank request (400 beyond, ``param: documents``)."""
+    max_request_tokens: int = DEFAULT_MAX_REQUEST_TOKENS
+    """Most model tokens one rerank or embeddings request may make its engine read (400 beyond).
+
+    A model engine counts every window it runs (and a cross-encoder's query once
+    per window); a lexical engine counts the request's ``usage`` tokens.
+    """
+    max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS
+    """Padded model tokens per forward pass of the batching scheduler (model engines)."""
+    max_batch_wait: float = DEFAULT_MAX_WAIT
+    """Seconds a forward pass may wait for requests still being tokenized (model engines)."""
+    max_queue_tokens: int = DEFAULT_MAX_QUEUE_TOKENS
+    """Model tokens that may wait for the model; a request beyond gets 429 with Retry-After."""
     heavy_body_bytes: int = DEFAULT_HEAVY_BODY_BYTES
     """Bodies larger than this are heavy: `heavy_concurrency` of them are computed at a time."""
     heavy_concurrency: int = DEFAULT_HEAVY_CONCURRENCY
@@ -82,9 +104,20 @@ class ServerConfig:
             value = getattr(self, name)
             if not math.isfinite(value) or value <= 0:
                 raise ValueError(f"ServerConfig.{name} must be a positive number of seconds")
+        if not math.isfinite(self.max_batch_wait) or self.max_batch_wait < 0:
+            raise ValueError("ServerConfig.max_batch_wait must be a number of seconds, 0 or more")
         # Freeze a private copy so that later edits to the caller's dict cannot
         # change a running server.
         object.__setattr__(self, "models", MappingProxyType(dict(self.models)))
+
+    @property
+    def batch_limits(self) -> BatchLimits:
+        """The batching scheduler's settings."""
+        return BatchLimits(
+            max_batch_tokens=self.max_batch_tokens,
+            max_wait=self.max_batch_wait,
+            max_queue_tokens=self.max_queue_tokens,
+        )
 
 
 def api_key_from_env(environ: Mapping[str, str] | None = None) -> str | None:

@@ -359,6 +359,22 @@ def check_rerank_work(
         )
 
 
+def check_request_tokens(tokens: int, limit: int, param: str) -> None:
+    """Refuse a request whose model tokens are over the server's limit, before any model runs.
+
+    A model engine counts the tokens its model would read (every window, and a
+    cross-encoder's query once per window); a lexical engine counts ``usage``.
+    """
+    if tokens > limit:
+        raise APIError(
+            400,
+            f"{param}: this request needs {tokens:,} model tokens, over this server's limit of "
+            f"{limit:,} per request; send fewer or shorter texts per request",
+            param=param,
+            code="too_many_tokens",
+        )
+
+
 def check_spec_fields(schema: str, obj: dict[str, Any]) -> None:
     """The spec's types and limits (from the generated `_spec`), for what the checks above miss."""
     for violation in find_violations(schema, obj, integral_floats=True):

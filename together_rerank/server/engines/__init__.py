@@ -17,7 +17,10 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from together_rerank.server.scheduler import Plan
 
 ModelKind = Literal["rerank", "embedding"]
 
@@ -29,6 +32,8 @@ class Engine:
     kinds: frozenset[ModelKind] = frozenset()
     pointwise: bool = True
     """A document's score depends only on the query and that document, never on the others."""
+    batched: bool = False
+    """Its work goes through the server's batching scheduler (`plan_score`, `plan_embed`)."""
 
     def load(self) -> None:
         """Load weights and warm up, so that the first request is as fast as the rest."""
@@ -40,6 +45,14 @@ class Engine:
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """One vector per text, in input order."""
         raise NotImplementedError(f"engine {self.name} does not embed")
+
+    def plan_score(self, query: str, texts: Sequence[str]) -> Plan[list[float]]:
+        """The model items that score `texts` (a `batched` engine's `score`, to be scheduled)."""
+        raise NotImplementedError(f"engine {self.name} does not batch reranking")
+
+    def plan_embed(self, texts: Sequence[str]) -> Plan[list[list[float]]]:
+        """The model items that embed `texts` (a `batched` engine's `embed`, to be scheduled)."""
+        raise NotImplementedError(f"engine {self.name} does not batch embeddings")
 
     def count_tokens(self, text: str) -> int:
         """The tokens a request's ``usage`` reports for this text."""

@@ -12,8 +12,8 @@ from together_rerank.server.engines.windows import text_windows
 THREADS_ENV = "TOGETHER_RERANK_SERVER_THREADS"
 """Threads one model computation may use (default: the CPUs this process may run on)."""
 
-BATCH_SIZE = 32
-"""Windows encoded per forward pass: large enough to amortise, small enough for short padding."""
+Item = tuple[tuple[int, ...], tuple[int, ...]]
+"""One model input: token ids and token type ids, special tokens included, unpadded."""
 
 _configured = False
 
@@ -29,8 +29,8 @@ def cpu_threads() -> int:
 def configure_torch(torch: Any) -> None:
     """Give torch one pool of `cpu_threads` for a forward pass, and no second pool across ops.
 
-    Requests are computed one at a time per engine (its lock), so a pool as wide
-    as the machine uses every core without oversubscribing them.
+    One thread (the scheduler's worker) runs every forward pass, so a pool as
+    wide as the machine uses every core without oversubscribing them.
     """
     global _configured
     if _configured:
@@ -51,6 +51,8 @@ def quiet_loading() -> None:
 
 def windows(tokenizer: Any, texts: Sequence[str], size: int) -> tuple[list[str], list[int]]:
     """Cut texts into windows of at most `size` tokens; return them and their texts' indices."""
+    if not texts:
+        return [], []
     encoded = tokenizer(
         list(texts), add_special_tokens=False, return_offsets_mapping=True, verbose=False
     )
@@ -66,3 +68,51 @@ def windows(tokenizer: Any, texts: Sequence[str], size: int) -> tuple[list[str],
 def count_tokens(tokenizer: Any, text: str) -> int:
     """The tokens the model reads for `text`, special tokens included, before any windowing."""
     return len(tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"])
+
+
+def unique(texts: Sequence[str]) -> tuple[list[str], list[int]]:
+    """The distinct texts in first-seen order, and each input's position among them.
+
+    Identical texts of a request become one item, so they get exactly the same
+    score or vector whatever else shares their pass.
+    """
+    positions: dict[str, int] = {}
+    where = [positions.setdefault(text, len(positions)) for text in texts]
+    return list(positions), where
+
+
+def encode(
+    tokenizer: Any, max_length: int, first: Sequence[str], second: Sequence[str] | None = None
+) -> list[Item]:
+    """Token ids and type ids of texts (or text pairs), special tokens included, unpadded.
+
+    Cut at `max_length` tokens like the model's own tokenization; windows fit already.
+    """
+    if not first:
+        return []
+    encoded = tokenizer(
+        list(first),
+        list(second) if second is not None else None,
+        add_special_tokens=True,
+        truncation=True,
+        max_length=max_length,
+        verbose=False,
+    )
+    types = encoded.get("token_type_ids")
+    return [
+        (tuple(ids), tuple(types[i]) if types is not None else (0,) * len(ids))
+        for i, ids in enumerate(encoded["input_ids"])
+    ]
+
+
+def features(torch: Any, items: Sequence[Item], pad_id: int) -> dict[str, Any]:
+    """One padded batch of `items` as the model's input tensors."""
+    longest = max(len(ids) for ids, _ in items)
+    ids = [list(i) + [pad_id] * (longest - len(i)) for i, _ in items]
+    types = [list(t) + [0] * (longest - len(t)) for _, t in items]
+    mask = [[1] * len(i) + [0] * (longest - len(i)) for i, _ in items]
+    return {
+        "input_ids": torch.tensor(ids, dtype=torch.long),
+        "token_type_ids": torch.tensor(types, dtype=torch.long),
+        "attention_mask": torch.tensor(mask, dtype=torch.long),
+    }

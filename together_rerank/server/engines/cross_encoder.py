@@ -24,23 +24,33 @@ import numpy as np
 
 from together_rerank.server.engines import Engine, EngineError, ModelKind
 from together_rerank.server.engines import _runtime as runtime
+from together_rerank.server.scheduler import Lane, Plan
 
 MIN_WINDOW = 16
 """Fewest document tokens a window holds, however long the query."""
 
 
 class CrossEncoderEngine(Engine):
-    """A local CrossEncoder with one output label, scoring (query, document) pairs."""
+    """A local CrossEncoder with one output label, scoring (query, document) pairs.
+
+    Work is planned as items (one per query-window pair, identical texts once)
+    for the server's scheduler (`lane`); `score` runs a plan directly.
+    """
 
     kinds: frozenset[ModelKind] = frozenset({"rerank"})
     pointwise = True
+    batched = True
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.name = f"cross-encoder:{path}"
         self._model: Any = None
-        self._sigmoid: Any = None
-        self._lock = threading.Lock()
+        self._torch: Any = None
+        self._max_length = 0
+        self._pad_id = 0
+        # The Rust tokenizer refuses concurrent calls; requests tokenize in many threads.
+        self._tokenizer_lock = threading.Lock()
+        self.lane = Lane(self.name, self._forward)
 
     def load(self) -> None:
         """Load the model from its directory (offline) and score one warm-up pair."""
@@ -58,34 +68,57 @@ class CrossEncoderEngine(Engine):
         labels = int(getattr(model.config, "num_labels", 1))
         if labels != 1:
             raise EngineError(f"{self.name}: has {labels} output labels; a reranker has one")
+        model.eval()
         self._model = model
-        self._sigmoid = torch.nn.Sigmoid()
+        self._torch = torch
+        self._max_length = int(model.max_seq_length)
+        self._pad_id = int(model.tokenizer.pad_token_id or 0)
         self.score("warm up", ["warm up"])
 
-    def score(self, query: str, texts: Sequence[str]) -> list[float]:
-        """Sigmoid of the model's logit for (query, best window of each text), in [0, 1]."""
-        with self._lock:
+    def _forward(self, items: Sequence[runtime.Item]) -> list[float]:
+        """Sigmoid of the logit of each (query, window) pair in one padded batch."""
+        torch = self._torch
+        with torch.inference_mode():
+            output = self._model(runtime.features(torch, items, self._pad_id))
+            scores = torch.sigmoid(output["scores"].reshape(-1).to(torch.float64))
+        result: list[float] = scores.tolist()
+        return result
+
+    def plan_score(self, query: str, texts: Sequence[str]) -> Plan[list[float]]:
+        """Items that score `texts`: one per (query, window) pair; a text gets its best window."""
+        distinct, where = runtime.unique(texts)
+        with self._tokenizer_lock:
             tokenizer = self._model.tokenizer
             query_tokens = len(tokenizer(query, add_special_tokens=False)["input_ids"])
             # [CLS] query [SEP] window [SEP]
-            room = max(MIN_WINDOW, int(self._model.max_seq_length) - query_tokens - 3)
-            pieces, owners = runtime.windows(tokenizer, texts, room)
-            if not pieces:
-                return []
-            logits = self._model.predict(
-                [(query, piece) for piece in pieces],
-                batch_size=runtime.BATCH_SIZE,
-                activation_fn=self._sigmoid,
-                convert_to_numpy=True,
-                show_progress_bar=False,
+            room = max(MIN_WINDOW, self._max_length - query_tokens - 3)
+            pieces, owners = runtime.windows(tokenizer, distinct, room)
+            items = runtime.encode(tokenizer, self._max_length, [query] * len(pieces), pieces)
+            usage = runtime.count_tokens(tokenizer, query) + sum(
+                runtime.count_tokens(tokenizer, distinct[i]) for i in where
             )
-        best = np.zeros(len(texts))
-        np.maximum.at(best, owners, np.asarray(logits, dtype=np.float64).reshape(-1))
-        return [min(1.0, max(0.0, float(s))) for s in best]
+
+        def best(results: list[Any]) -> list[float]:
+            top = np.zeros(len(distinct))
+            if results:
+                np.maximum.at(top, owners, np.asarray(results, dtype=np.float64))
+            return [min(1.0, max(0.0, float(top[i]))) for i in where]
+
+        return Plan(
+            lane=self.lane,
+            items=items,
+            costs=[len(ids) for ids, _ in items],
+            finish=best,
+            usage_tokens=usage,
+        )
+
+    def score(self, query: str, texts: Sequence[str]) -> list[float]:
+        """Sigmoid of the model's logit for (query, best window of each text), in [0, 1]."""
+        return self.plan_score(query, texts).run_now()
 
     def count_tokens(self, text: str) -> int:
         """The model tokenizer's token count for `text`, special tokens included."""
-        with self._lock:
+        with self._tokenizer_lock:
             return runtime.count_tokens(self._model.tokenizer, text)
 
 

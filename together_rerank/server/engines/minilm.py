@@ -23,14 +23,17 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from together_rerank.server.engines import Engine, EngineError, ModelKind
 from together_rerank.server.engines import _runtime as runtime
+from together_rerank.server.scheduler import Lane, Plan
+
+T = TypeVar("T")
 
 DIMENSIONS = 384
 CENTER = 0.35
@@ -53,19 +56,28 @@ def relevance(cosine: float) -> float:
 
 
 class MiniLMEngine(Engine):
-    """all-MiniLM-L6-v2 on sentence-transformers: cosine reranking and 384-d embeddings."""
+    """all-MiniLM-L6-v2 on sentence-transformers: cosine reranking and 384-d embeddings.
+
+    Work is planned as items (one per token window, identical texts once) for
+    the server's scheduler, which runs them in shared forward passes
+    (`lane`); `score` and `embed` run a plan directly.
+    """
 
     name = "minilm"
     kinds: frozenset[ModelKind] = frozenset({"rerank", "embedding"})
     pointwise = True
+    batched = True
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._model: Any = None
+        self._torch: Any = None
         self._window = 0
-        # One computation at a time: the Rust tokenizer refuses concurrent
-        # calls, and torch already spreads one forward pass over every core.
-        self._lock = threading.Lock()
+        self._max_length = 0
+        self._pad_id = 0
+        # The Rust tokenizer refuses concurrent calls; requests tokenize in many threads.
+        self._tokenizer_lock = threading.Lock()
+        self.lane = Lane("minilm", self._forward)
 
     def load(self) -> None:
         """Load the weights from site-packages (offline) and run one warm-up pass."""
@@ -74,49 +86,103 @@ class MiniLMEngine(Engine):
 
         runtime.configure_torch(torch)
         runtime.quiet_loading()
+        self._torch = torch
         self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
         self._model.eval()
+        self._max_length = int(self._model.max_seq_length)
         # Room for [CLS] and [SEP] inside the model's window.
-        self._window = int(self._model.max_seq_length) - 2
+        self._window = self._max_length - 2
+        self._pad_id = int(self._model.tokenizer.pad_token_id or 0)
         self.embed(["warm up", "warm up " * self._window])
 
-    def _vectors(self, texts: Sequence[str]) -> tuple[np.ndarray, list[int]]:
-        """Unit vectors of every window of `texts`, and the index of the text each came from."""
-        pieces, owners = runtime.windows(self._model.tokenizer, texts, self._window)
-        if not pieces:
-            return np.zeros((0, DIMENSIONS), dtype=np.float32), owners
-        vectors = self._model.encode(
-            pieces,
-            batch_size=runtime.BATCH_SIZE,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
+    def _forward(self, items: Sequence[runtime.Item]) -> list[np.ndarray]:
+        """Unit vectors of one padded batch of windows (the scheduler's worker calls this)."""
+        torch = self._torch
+        with torch.inference_mode():
+            output = self._model(runtime.features(torch, items, self._pad_id))
+            vectors = torch.nn.functional.normalize(output["sentence_embedding"], p=2, dim=1)
+        return list(vectors.numpy().astype(np.float32))
+
+    def _items(self, distinct: Sequence[str]) -> tuple[list[runtime.Item], list[int], list[int]]:
+        """Items of every window of `distinct`, each window's text index, and each text's usage."""
+        with self._tokenizer_lock:
+            tokenizer = self._model.tokenizer
+            pieces, owners = runtime.windows(tokenizer, distinct, self._window)
+            items = runtime.encode(tokenizer, self._max_length, pieces)
+            windows = [0] * len(distinct)
+            usage = [0] * len(distinct)
+            for (ids, _), owner in zip(items, owners, strict=True):
+                usage[owner] = len(ids)
+                windows[owner] += 1
+            for index, count in enumerate(windows):
+                if count > 1:
+                    # Usage counts a text's own tokens, not its overlapping windows'.
+                    usage[index] = runtime.count_tokens(tokenizer, distinct[index])
+        return items, owners, usage
+
+    def _plan(self, texts: Sequence[str], finish: Callable[[np.ndarray, list[int]], T]) -> Plan[T]:
+        """A plan over the distinct `texts`; `finish` gets their unit vectors and positions."""
+        distinct, where = runtime.unique(texts)
+        items, owners, usage = self._items(distinct)
+
+        def combine(results: list[Any]) -> T:
+            sums = np.zeros((len(distinct), DIMENSIONS), dtype=np.float64)
+            if results:
+                np.add.at(sums, owners, np.asarray(results, dtype=np.float32))
+            norms = np.linalg.norm(sums, axis=1, keepdims=True)
+            return finish(sums / np.where(norms == 0.0, 1.0, norms), where)
+
+        return Plan(
+            lane=self.lane,
+            items=items,
+            costs=[len(ids) for ids, _ in items],
+            finish=combine,
+            usage_tokens=sum(usage[i] for i in where),
         )
-        return np.asarray(vectors, dtype=np.float32), owners
+
+    def plan_embed(self, texts: Sequence[str]) -> Plan[list[list[float]]]:
+        """Items that embed `texts`: one 384-d unit vector each (a long text's windows averaged)."""
+
+        def vectors(unit: np.ndarray, where: list[int]) -> list[list[float]]:
+            result: list[list[float]] = unit[where].tolist()
+            return result
+
+        return self._plan(texts, vectors)
+
+    def plan_score(self, query: str, texts: Sequence[str]) -> Plan[list[float]]:
+        """Items that score `texts` against `query`: each text's best window, mapped into (0, 1)."""
+        distinct, where = runtime.unique([query, *texts])
+        items, owners, usage = self._items(distinct)
+        # The query is embedded like any text, in the same passes as the documents.
+        query_windows = [i for i, owner in enumerate(owners) if owner == where[0]]
+
+        def best(results: list[Any]) -> list[float]:
+            vectors = np.asarray(results, dtype=np.float32).astype(np.float64)
+            query_vector = vectors[query_windows].sum(axis=0)
+            query_vector /= np.linalg.norm(query_vector) or 1.0
+            top = np.full(len(distinct), -1.0)
+            np.maximum.at(top, owners, vectors @ query_vector)
+            return [relevance(float(top[i])) for i in where[1:]]
+
+        return Plan(
+            lane=self.lane,
+            items=items,
+            costs=[len(ids) for ids, _ in items],
+            finish=best,
+            usage_tokens=sum(usage[i] for i in where),
+        )
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """One 384-d unit vector per text (the normalised mean of a long text's windows)."""
-        with self._lock:
-            vectors, owners = self._vectors(texts)
-        sums = np.zeros((len(texts), DIMENSIONS), dtype=np.float64)
-        np.add.at(sums, owners, vectors)
-        norms = np.linalg.norm(sums, axis=1, keepdims=True)
-        result: list[list[float]] = (sums / np.where(norms == 0.0, 1.0, norms)).tolist()
-        return result
+        return self.plan_embed(texts).run_now()
 
     def score(self, query: str, texts: Sequence[str]) -> list[float]:
         """Relevance of each text: its best window's cosine with the query, mapped into (0, 1)."""
-        query_vector = np.asarray(self.embed([query])[0], dtype=np.float64)
-        with self._lock:
-            vectors, owners = self._vectors(texts)
-        cosines = vectors.astype(np.float64) @ query_vector
-        best = np.full(len(texts), -1.0)
-        np.maximum.at(best, owners, cosines)
-        return [relevance(float(c)) for c in best]
+        return self.plan_score(query, texts).run_now()
 
     def count_tokens(self, text: str) -> int:
         """The model tokenizer's token count for `text`, special tokens included."""
-        with self._lock:
+        with self._tokenizer_lock:
             return runtime.count_tokens(self._model.tokenizer, text)
 
 
