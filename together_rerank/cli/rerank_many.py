@@ -11,6 +11,7 @@ from typing import Any, TextIO
 from .._client import Together
 from .._exceptions import TogetherError
 from ._common import EXIT_API_ERROR, EXIT_OK, CLIError, fail
+from ._options import request_options
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def _error_line(job: Job, exc: TogetherError) -> str:
     return json.dumps({"line": job.line, "error": error}, ensure_ascii=False)
 
 
-def run_queries(args: argparse.Namespace, rank_fields: list[str] | None) -> int:
+def run_queries(args: argparse.Namespace) -> int:
     """Rerank every line of ``--queries``; print results in input order; summarize failures."""
     jobs = _open(args.queries)
     with Together(
@@ -75,9 +76,7 @@ def run_queries(args: argparse.Namespace, rank_fields: list[str] | None) -> int:
             model=args.model,
             queries=[job.query for job in jobs],
             documents=[job.documents for job in jobs],
-            top_n=args.top_n,
-            return_documents=args.return_documents,
-            rank_fields=rank_fields,
+            **request_options(args),
             max_concurrency=args.concurrency,
             return_exceptions=True,
         )
