@@ -602,10 +602,10 @@ def render_signatures(spec: Spec) -> str:
         "from __future__ import annotations\n\n"
         "from collections.abc import Awaitable, Mapping, Sequence\n"
         "from typing import TYPE_CHECKING, Any\n\n"
+        "from .._base_client import Timeout\n"
+        "from .._exceptions import TogetherError\n"
         "from ._deprecation import warn_deprecated\n\n"
-        "if TYPE_CHECKING:\n"
-        "    from .._base_client import Timeout\n"
-        "    from .._exceptions import TogetherError\n"
+        "if TYPE_CHECKING:  # pydantic loads on first use\n"
         "    from ..types import EmbeddingsResponse, RerankResponse\n\n"
         "Documents = Sequence[str] | Sequence[Mapping[str, Any]]\n\n"
         '__all__ = ["AsyncEmbeddingsSignatures", "AsyncRerankSignatures", "Documents", '

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from .._base_client import Timeout
-    from .._exceptions import TogetherError
+from .._base_client import Timeout
+from .._exceptions import TogetherError
+
+if TYPE_CHECKING:  # pydantic loads on first use
     from ..types import EmbeddingsResponse, RerankResponse
 
 Documents = Sequence[str] | Sequence[Mapping[str, Any]]
