@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["RULES", "Rule", "Severity"]
+__all__ = ["DEPRECATIONS", "RULES", "Rule", "Severity"]
 
 
 class Severity(Enum):
@@ -122,3 +122,14 @@ _TABLE: tuple[Rule, ...] = (
 )
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in _TABLE}
+
+DEPRECATIONS: frozenset[str] = frozenset(
+    {
+        "operation-deprecated",
+        "request-parameter-deprecated",
+        "request-property-deprecated",
+        "response-property-deprecated",
+        "response-property-renamed-with-alias",
+    }
+)
+"""Rules that deprecate something: a minor bump after 1.0, and a changelog that says so."""
