@@ -88,8 +88,6 @@ def merge_responses(
     ``id``, ``object`` and ``model`` are those of the first batch's answer;
     ``usage`` is the sum over batches (None if any batch reported none).
     """
-    from .types import RerankResponse
-
     if len(responses) != len(batches) or not responses:
         raise ValueError("one response per batch is needed")
     results = [
@@ -100,13 +98,5 @@ def merge_responses(
     results.sort(key=lambda result: (-result.relevance_score, result.index))
     if top_n is not None:
         del results[top_n:]
-    first = responses[0]
-    extra = dict(first.model_extra or {})
-    return RerankResponse(
-        id=first.id,
-        object=first.object,
-        model=first.model,
-        results=results,
-        usage=_sum_usage(responses),
-        **extra,
-    )
+    # Every other field (typed or not, today's or a newer spec's) is the first batch's.
+    return responses[0].model_copy(update={"results": results, "usage": _sum_usage(responses)})
