@@ -66,9 +66,12 @@ def _error_line(job: Job, exc: TogetherError) -> str:
     return json.dumps({"line": job.line, "error": error}, ensure_ascii=False)
 
 
-def run_queries(args: argparse.Namespace) -> int:
+def run_queries(args: argparse.Namespace, rank_fields: list[str] | None = None) -> int:
     """Rerank every line of ``--queries``; print results in input order; summarize failures."""
     jobs = _open(args.queries)
+    options = request_options(args)
+    if rank_fields is not None:  # the old calling convention, kept for callers of this function
+        options["rank_fields"] = rank_fields
     with Together(
         base_url=args.base_url, max_documents_per_request=args.max_documents_per_request
     ) as client:
@@ -76,7 +79,7 @@ def run_queries(args: argparse.Namespace) -> int:
             model=args.model,
             queries=[job.query for job in jobs],
             documents=[job.documents for job in jobs],
-            **request_options(args),
+            **options,
             max_concurrency=args.concurrency,
             return_exceptions=True,
         )
