@@ -27,7 +27,7 @@ def deprecated_alias(old: str, new: str) -> Any:
 
     def get(self: BaseModel) -> Any:
         warnings.warn(
-            f"{type(self).__name__}.{old} is deprecated: the API renamed it to {new!r}",
+            f"{type(self).__name__}.{old} is deprecated by the API spec, renamed to {new!r}",
             DeprecationWarning,
             stacklevel=2,
         )
