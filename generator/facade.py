@@ -647,7 +647,9 @@ def render_options(spec: Spec) -> str:
         if p.prop in SHORT_FLAGS:
             flags.append(f'"{SHORT_FLAGS[p.prop]}"')
         help_text = p.doc + (" Deprecated by the API." if p.deprecated else "")
-        help_repr = repr(help_text.replace("%", "%%"))
+        # Implicitly concatenated pieces: ruff keeps them within the line length.
+        pieces = textwrap.wrap(help_text.replace("%", "%%"), 60, drop_whitespace=False)
+        help_repr = "(" + " ".join(repr(piece) for piece in pieces) + ")"
         if kinds == {"bool"}:
             kind = 'action="store_true"'
             if p.default == "None":

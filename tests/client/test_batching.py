@@ -181,19 +181,21 @@ def test_merge_reports_no_usage_when_a_batch_reported_none() -> None:
 
 
 def test_merge_keeps_every_field_of_the_first_answer_typed_ones_included() -> None:
-    """A field a newer spec types (here `meta`) is the first batch's, not dropped by the merge."""
+    """A field a newer spec types is the first batch's, not dropped by the merge."""
 
-    class Meta(RerankResponse):
-        meta: dict[str, str] | None = None
+    class Newer(RerankResponse):
+        merge_probe: dict[str, str] | None = None
 
     batches = plan_batches(4, 2)
     answers = [
-        Meta.model_validate({**_answer([1.0, 0.0], None).model_dump(), "meta": {"v": str(i)}})
+        Newer.model_validate(
+            {**_answer([1.0, 0.0], None).model_dump(), "merge_probe": {"v": str(i)}}
+        )
         for i in range(2)
     ]
     merged = merge_responses(answers, batches, None)
-    assert isinstance(merged, Meta)
-    assert merged.meta == {"v": "0"}
+    assert isinstance(merged, Newer)
+    assert merged.merge_probe == {"v": "0"}
 
 
 # -- the client side: options, requests, failures -------------------------------------------

@@ -23,20 +23,20 @@ def add_request_options(parser: argparse.ArgumentParser) -> None:
         "-n",
         dest="top_n",
         type=int,
-        help="Return only the `top_n` most relevant results.",
+        help=("Return only the `top_n` most relevant results."),
     )
     parser.add_argument(
         "--return-documents",
         dest="return_documents",
         action="store_true",
-        help="Whether each result carries its document.",
+        help=("Whether each result carries its document."),
     )
     parser.add_argument(
         "--rank-fields",
         dest="rank_fields",
         type=comma_list,
         metavar="A,B",
-        help="For object documents only: the fields whose values are ranked.",
+        help=("For object documents only: the fields whose values are ranked."),
     )
 
 
