@@ -392,13 +392,17 @@ class ModelWriter:
 def _render_default(field: ModelField) -> str:
     if field.alias is None:
         return "" if field.default is REQUIRED else f" = {field.default}"
-    choices = f'AliasChoices("{field.name}", "{field.alias}")'
+    # Both wire names parse; `alias` is the old name so that code constructing the
+    # model with it (old code) still type-checks (dataclass_transform reads `alias`).
+    aliases = (
+        f'alias="{field.alias}", validation_alias=AliasChoices("{field.name}", "{field.alias}")'
+    )
     if field.default is REQUIRED:
-        return f" = Field(validation_alias={choices})"
+        return f" = Field({aliases})"
     if isinstance(field.default, str) and field.default.startswith("Field("):
         inner = field.default[len("Field(") : -1]
-        return f" = Field({inner}, validation_alias={choices})"
-    return f" = Field(default={field.default}, validation_alias={choices})"
+        return f" = Field({inner}, {aliases})"
+    return f" = Field(default={field.default}, {aliases})"
 
 
 def render_models(spec: Spec) -> str:
