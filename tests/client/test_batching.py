@@ -166,8 +166,10 @@ def test_merge_is_the_global_ranking(scores: list[float], limit: int, top_n: int
         for b in batches
     ]
     merged = merge_responses(answers, batches, top_n)
-    assert merged == _answer(scores, top_n, tokens=len(scores)).model_copy(
-        update={"id": answers[0].id}
+    unbatched = _answer(scores, top_n, tokens=len(scores))
+    # The unbatched ranking and usage; every other field is the first batch's.
+    assert merged == answers[0].model_copy(
+        update={"results": unbatched.results, "usage": unbatched.usage}
     )
 
 

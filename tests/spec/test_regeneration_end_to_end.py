@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 import yaml
 
-from together_rerank.specdiff.versioning import latest_release
+from together_rerank.specdiff.versioning import latest_release, release
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COPIED = (
@@ -82,6 +82,9 @@ def repo(tmp_path: Path) -> Path:
         else:
             shutil.copy2(source, target)
     (root / ".venv").symlink_to(REPO_ROOT / ".venv", target_is_directory=True)
+    # Start from a release of the current spec and version, whatever they are: the
+    # change under test is then the only one the release check sees.
+    release(root)
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
     for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "released"]):
         assert _run(root, *git, *command).returncode == 0
