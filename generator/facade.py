@@ -488,9 +488,11 @@ def request_parameters(spec: Spec, operation: str, *, many: bool) -> list[Parame
     parameters = []
     for prop, raw in (schema.get("properties") or {}).items():
         target = spec.deref(raw)
-        annotation = PARAMETER_TYPES.get((schema_name, prop)) or _parameter_type(
-            writer.annotation(raw, "", request=True)
-        )
+        annotation = writer.annotation(raw, f"{schema_name}{_camel(prop)}", request=True)
+        # Callers pass objects as mappings: the request models are not parameters' types.
+        for model in writer.models:
+            annotation = re.sub(rf"\b{model}\b", "dict[str, Any]", annotation)
+        annotation = PARAMETER_TYPES.get((schema_name, prop)) or _parameter_type(annotation)
         name = prop
         if many and prop in MANY_PARAMETERS:
             name, annotation = MANY_PARAMETERS[prop]

@@ -269,3 +269,20 @@ def test_a_deprecated_property_warns_once_per_call_site_at_the_callers_line(
     # Still sent: the server keeps accepting it.
     assert [body.get("rank_fields") for body in server.bodies] == [["title"]] * 3 + [None]
     assert "Deprecated by the API" in (generated.RerankSignatures.create.__doc__ or "")
+
+
+def test_an_object_request_property_is_a_mapping_parameter() -> None:
+    """A property typed by a model (inline or $ref) takes any mapping: no model to import."""
+    doc = copy.deepcopy(SPEC_DOC)
+    properties = doc["components"]["schemas"]["RerankRequest"]["properties"]
+    properties["options"] = {
+        "type": "object",
+        "properties": {"truncate": {"type": "boolean"}},
+    }
+    properties["filters"] = {"type": "array", "items": {"$ref": "#/components/schemas/UsageData"}}
+    module = types.ModuleType("together_rerank.resources._signatures_objects")
+    module.__package__ = "together_rerank.resources"
+    exec(compile(render_signatures(Spec(doc)), module.__name__, "exec"), module.__dict__)
+    parameters = inspect.signature(module.RerankSignatures.create).parameters
+    assert parameters["options"].annotation == "Mapping[str, Any] | None"
+    assert parameters["filters"].annotation == "Sequence[Mapping[str, Any]] | None"
