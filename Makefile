@@ -11,6 +11,8 @@ SPEC      := openapi.yaml
 GEN_PKG   := together_rerank_generated
 GEN_DIR   := generated/$(GEN_PKG)
 SPEC_CONSTANTS := together_rerank/_spec.py
+# The facade's typed surface, written by generator/facade.py (paths relative to the root).
+FACADE_FILES := together_rerank/types/_models.py together_rerank/resources/_signatures.py together_rerank/cli/_options.py
 
 .PHONY: thirdparty thirdparty-infinity thirdparty-litellm install browser test lint typecheck pytest generate check-generated demo serve bench load contract eval clean
 
@@ -55,7 +57,7 @@ $(THIRDPARTY)/%/.installed:
 # The installer's output goes to $(INSTALL_LOG), not the terminal: one line says
 # what happens, and on failure the log's last lines follow it on stderr.
 INSTALL_LOG := $(VENV)/install.log
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml together_rerank/_version.py
 	@mkdir -p $(VENV)
 	@printf 'installing together-rerank[server,dev] into $(VENV) (log: $(INSTALL_LOG)) ... '
 	@{ test -x $(PY) || $(PYTHON) -m venv $(VENV); } >$(INSTALL_LOG) 2>&1 \
@@ -102,6 +104,7 @@ generate: install
 	mv .generate-tmp/$(GEN_PKG) $(GEN_DIR)
 	rm -rf .generate-tmp
 	$(PY) -m generator.spec_constants $(SPEC) $(SPEC_CONSTANTS)
+	$(PY) -m generator.facade $(SPEC) .
 
 # The stamp first: another generator or formatter version is not spec drift.
 check-generated: install
@@ -115,10 +118,15 @@ check-generated: install
 		exit 1; \
 	fi && \
 	$(PY) -m generator.spec_constants $(SPEC) $$tmp/spec_constants.py && \
+	$(PY) -m generator.facade $(SPEC) $$tmp/facade && \
+	stale=$$(for f in $(FACADE_FILES); do cmp -s $$tmp/facade/$$f $$f || echo $$f; done) && \
 	if ! diff -r -x __pycache__ $$tmp/$(GEN_PKG) $(GEN_DIR); then \
 		echo "generated/ is out of date with $(SPEC): run 'make generate'" >&2; exit 1; \
 	elif ! diff $$tmp/spec_constants.py $(SPEC_CONSTANTS); then \
 		echo "$(SPEC_CONSTANTS) is out of date with $(SPEC): run 'make generate'" >&2; exit 1; \
+	elif [ -n "$$stale" ]; then \
+		for f in $$stale; do diff $$tmp/facade/$$f $$f; done; \
+		echo "$$stale: out of date with $(SPEC) (generated: do not edit): run 'make generate'" >&2; exit 1; \
 	else \
 		echo "generated/ matches $(SPEC)"; \
 	fi

@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from generator.facade import public_type_names
+
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 LIMIT_KEYWORDS = (
     "minimum",
@@ -42,6 +44,8 @@ fails when it is out of date. Plain literals, so importing it costs nothing.
   maxItems (an array branch's for a oneOf/anyOf of several types), and
   `items.minLength`-style keys for the array's items.
 * SPEC_VERSION: info.version of openapi.yaml.
+* DEPRECATED: request schema -> the properties the spec marks `deprecated`.
+* PUBLIC_TYPES: the models of together_rerank/types/_models.py, exported lazily.
 """
 
 from typing import Final
@@ -97,6 +101,7 @@ def _limits(spec: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, Any
 
 def constants(spec: Mapping[str, Any]) -> dict[str, Any]:
     operations: dict[str, tuple[str, str, str | None]] = {}
+    deprecated: dict[str, tuple[str, ...]] = {}
     request_fields: dict[str, dict[str, tuple[tuple[str, ...], bool, dict[str, Any]]]] = {}
     for path, item in (spec.get("paths") or {}).items():
         for method in HTTP_METHODS:
@@ -113,6 +118,11 @@ def constants(spec: Mapping[str, Any]) -> dict[str, Any]:
                 continue
             schema = _deref(spec, {"$ref": schema_ref})
             required = set(schema.get("required") or [])
+            deprecated[name] = tuple(
+                prop
+                for prop, prop_schema in (schema.get("properties") or {}).items()
+                if prop_schema.get("deprecated") or _deref(spec, prop_schema).get("deprecated")
+            )
             request_fields[name] = {
                 prop: (
                     _types(spec, _deref(spec, prop_schema)),
@@ -125,6 +135,8 @@ def constants(spec: Mapping[str, Any]) -> dict[str, Any]:
         "SPEC_VERSION": spec.get("info", {}).get("version"),
         "OPERATIONS": operations,
         "REQUEST_FIELDS": request_fields,
+        "DEPRECATED": deprecated,
+        "PUBLIC_TYPES": tuple(public_type_names(spec)),
     }
 
 
@@ -135,6 +147,8 @@ def render(spec: Mapping[str, Any]) -> str:
         "REQUEST_FIELDS": (
             "Final[dict[str, dict[str, tuple[tuple[str, ...], bool, dict[str, float]]]]]"
         ),
+        "DEPRECATED": "Final[dict[str, tuple[str, ...]]]",
+        "PUBLIC_TYPES": "Final[tuple[str, ...]]",
     }
     parts = [HEADER]
     for name, value in constants(spec).items():

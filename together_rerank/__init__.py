@@ -33,6 +33,7 @@ from ._exceptions import (
 )
 from ._plugins import Flow, Plugin, RequestOptions, Sleep, when_accepted
 from ._response import RawResponse
+from ._spec import PUBLIC_TYPES as _PUBLIC_TYPES
 from ._tolerance import Deviation
 from ._version import __version__
 from .plugins.log import LoggingPlugin
@@ -53,17 +54,7 @@ if TYPE_CHECKING:
 
 # The pydantic types load on first use, so that importing the SDK stays cheap
 # for programs that never parse a response (CLIs, workers that fail fast).
-_LAZY_TYPES = frozenset(
-    {
-        "EmbeddingData",
-        "EmbeddingsRequest",
-        "EmbeddingsResponse",
-        "RerankChoicesData",
-        "RerankRequest",
-        "RerankResponse",
-        "UsageData",
-    }
-)
+_LAZY_TYPES = frozenset(_PUBLIC_TYPES)  # every generated model, new ones included
 
 
 # Plugins whose libraries take a while to import load on first use too.

@@ -14,7 +14,7 @@ scores each document on its own (pointwise), as cross-encoders do.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._exceptions import InvalidArgumentError, InvalidArgumentTypeError
 
@@ -110,8 +110,6 @@ def merge_responses(
     and so is a Cohere-style ``meta.billed_units``; ``deviations`` are every
     batch's, each kind once, its count summed.
     """
-    from .types import RerankResponse
-
     if len(responses) != len(batches) or not responses:
         raise ValueError("one response per batch is needed")
     results = [
@@ -122,22 +120,14 @@ def merge_responses(
     results.sort(key=lambda result: (-result.relevance_score, result.index))
     if top_n is not None:
         del results[top_n:]
-    first = responses[0]
-    extra = dict(first.model_extra or {})
-    meta = extra.get("meta")
+    # Every other field (typed or not, today's or a newer spec's) is the first batch's.
+    update: dict[str, Any] = {"results": results, "usage": _sum_usage(responses)}
+    meta = (responses[0].model_extra or {}).get("meta")
     if isinstance(meta, dict) and "billed_units" in meta:
         billed = _sum_billed_units([r.model_extra or {} for r in responses])
-        extra["meta"] = {**meta, "billed_units": billed}
-    merged = RerankResponse(
-        id=first.id,
-        object=first.object,
-        model=first.model,
-        results=results,
-        usage=_sum_usage(responses),
-        **extra,
-    )
-    if any(response.deviations for response in responses):
-        merged._deviations = _merge_deviations(responses)
+        update["meta"] = {**meta, "billed_units": billed}
+    merged = responses[0].model_copy(update=update)
+    merged._deviations = _merge_deviations(responses)
     return merged
 
 

@@ -9,6 +9,8 @@ fails when it is out of date. Plain literals, so importing it costs nothing.
   maxItems (an array branch's for a oneOf/anyOf of several types), and
   `items.minLength`-style keys for the array's items.
 * SPEC_VERSION: info.version of openapi.yaml.
+* DEPRECATED: request schema -> the properties the spec marks `deprecated`.
+* PUBLIC_TYPES: the models of together_rerank/types/_models.py, exported lazily.
 """
 
 from typing import Final
@@ -35,3 +37,15 @@ REQUEST_FIELDS: Final[dict[str, dict[str, tuple[tuple[str, ...], bool, dict[str,
         "input": (("array", "string"), True, {"minItems": 1}),
     },
 }
+
+DEPRECATED: Final[dict[str, tuple[str, ...]]] = {"RerankRequest": (), "EmbeddingsRequest": ()}
+
+PUBLIC_TYPES: Final[tuple[str, ...]] = (
+    "RerankRequest",
+    "RerankChoicesData",
+    "UsageData",
+    "RerankResponse",
+    "EmbeddingsRequest",
+    "EmbeddingData",
+    "EmbeddingsResponse",
+)

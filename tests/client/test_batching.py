@@ -169,8 +169,10 @@ def test_merge_is_the_global_ranking(scores: list[float], limit: int, top_n: int
         for b in batches
     ]
     merged = merge_responses(answers, batches, top_n)
-    assert merged == _answer(scores, top_n, tokens=len(scores)).model_copy(
-        update={"id": answers[0].id}
+    unbatched = _answer(scores, top_n, tokens=len(scores))
+    # The unbatched ranking and usage; every other field is the first batch's.
+    assert merged == answers[0].model_copy(
+        update={"results": unbatched.results, "usage": unbatched.usage}
     )
 
 
@@ -181,6 +183,24 @@ def test_merge_reports_no_usage_when_a_batch_reported_none() -> None:
     )
     assert merged.usage is None
     assert [r.index for r in merged.results] == [0, 2, 3, 1]
+
+
+def test_merge_keeps_every_field_of_the_first_answer_typed_ones_included() -> None:
+    """A field a newer spec types is the first batch's, not dropped by the merge."""
+
+    class Newer(RerankResponse):
+        merge_probe: dict[str, str] | None = None
+
+    batches = plan_batches(4, 2)
+    answers = [
+        Newer.model_validate(
+            {**_answer([1.0, 0.0], None).model_dump(), "merge_probe": {"v": str(i)}}
+        )
+        for i in range(2)
+    ]
+    merged = merge_responses(answers, batches, None)
+    assert isinstance(merged, Newer)
+    assert merged.merge_probe == {"v": "0"}
 
 
 # -- the client side: options, requests, failures -------------------------------------------

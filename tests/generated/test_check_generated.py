@@ -21,6 +21,12 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GEN_PKG = "together_rerank_generated"
+# The facade's typed surface, written by generator/facade.py.
+FACADE_FILES = (
+    "together_rerank/types/_models.py",
+    "together_rerank/resources/_signatures.py",
+    "together_rerank/cli/_options.py",
+)
 COPIED = (
     "openapi.yaml",
     "generator",
@@ -28,6 +34,7 @@ COPIED = (
     "Makefile",
     "pyproject.toml",
     "together_rerank/_spec.py",
+    *FACADE_FILES,
 )
 
 pytestmark = pytest.mark.slow
@@ -183,3 +190,18 @@ def test_check_generated_covers_the_spec_constants(repo_copy: Path) -> None:
     assert make(repo_copy, "generate").returncode == 0
     assert '"minimum": 1' in constants.read_text("utf-8")
     assert make(repo_copy, "check-generated").returncode == 0
+
+
+@pytest.mark.parametrize("relative", FACADE_FILES)
+def test_check_generated_covers_the_facade_files(repo_copy: Path, relative: str) -> None:
+    """A hand edit of a generated facade file fails the check; `make generate` undoes it."""
+    path = repo_copy / relative
+    original = path.read_text("utf-8")
+    assert "do not edit" in original.split("\n\n", 2)[1]
+    path.write_text(original + "\nHAND_EDIT = 1\n", "utf-8")
+    result = make(repo_copy, "check-generated")
+    assert result.returncode != 0, _output(result)
+    assert f"{relative}: out of date with openapi.yaml" in result.stderr, _output(result)
+    assert "HAND_EDIT" in result.stdout, _output(result)
+    assert make(repo_copy, "generate").returncode == 0
+    assert path.read_text("utf-8") == original

@@ -1,7 +1,9 @@
 """The version and CHANGELOG.md follow openapi.yaml: a changed spec needs the bump its changes need.
 
 `test_the_repository_is_consistent` is the check `make test` runs on this
-repository; the others show, on a copy, what it demands.
+repository; the others show what it demands on a release of a spec owned by
+these tests (fixtures/evolving_spec.yaml), so they hold whatever openapi.yaml
+and the version become.
 """
 
 from __future__ import annotations
@@ -13,9 +15,15 @@ import pytest
 import yaml
 
 import together_rerank
-from together_rerank.specdiff.versioning import Version, check_release, latest_release
+from together_rerank.specdiff.versioning import (
+    Version,
+    check_release,
+    current_version,
+    latest_release,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+FIXTURE_SPEC = Path(__file__).resolve().parent / "fixtures" / "evolving_spec.yaml"
 
 
 def test_the_repository_is_consistent() -> None:
@@ -27,18 +35,17 @@ def test_the_version_lives_in_one_place() -> None:
     pyproject = (REPO_ROOT / "pyproject.toml").read_text("utf-8")
     assert 'dynamic = ["version"]' in pyproject
     assert '\nversion = "' not in pyproject
-    from importlib.metadata import version
-
-    assert version("together-rerank") == together_rerank.__version__
+    # Read from _version.py at run time: a bump needs no reinstall to show.
+    assert Version.parse(together_rerank.__version__) == current_version(REPO_ROOT)
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    """A copy of what the check reads, with the current spec released as 0.3.0."""
+    """What the check reads, with the fixture spec released as 0.3.0."""
     (tmp_path / "together_rerank").mkdir()
     (tmp_path / "releases").mkdir()
-    shutil.copy(REPO_ROOT / "openapi.yaml", tmp_path / "openapi.yaml")
-    shutil.copy(REPO_ROOT / "openapi.yaml", tmp_path / "releases" / "openapi-0.3.0.yaml")
+    shutil.copy(FIXTURE_SPEC, tmp_path / "openapi.yaml")
+    shutil.copy(FIXTURE_SPEC, tmp_path / "releases" / "openapi-0.3.0.yaml")
     # An older release must not be mistaken for the latest.
     (tmp_path / "releases" / "openapi-0.2.9.yaml").write_text("openapi: 3.1.0\n", "utf-8")
     _set_version(tmp_path, "0.3.0")
@@ -72,6 +79,31 @@ def _lower_top_n_maximum(schemas: dict[str, object]) -> None:
 
 def _add_optional_property(schemas: dict[str, object]) -> None:
     schemas["RerankRequest"]["properties"]["max_tokens_per_doc"] = {"type": "integer"}  # type: ignore[index]
+
+
+def _deprecate_rank_fields(schemas: dict[str, object]) -> None:
+    schemas["RerankRequest"]["properties"]["rank_fields"]["deprecated"] = True  # type: ignore[index]
+
+
+def test_a_deprecation_needs_a_bump_and_a_changelog_that_says_deprecated(repo: Path) -> None:
+    _edit_spec(repo, _deprecate_rank_fields)
+    message = check_release(repo).message()
+    assert "need a patch bump to at least 0.3.1" in message  # before 1.0
+    assert "/components/schemas/RerankRequest/properties/rank_fields" in message
+    assert "that says 'Deprecated'" in message
+    _set_version(repo, "0.3.1")
+    _add_changelog(repo, "0.3.1", "### Changed\n\n- rank_fields is on its way out.")
+    assert "does not say what is 'deprecated'" in check_release(repo).message()
+    _add_changelog(repo, "0.3.1", "### Deprecated\n\n- `rank_fields`.")
+    assert check_release(repo).problems == []
+
+
+def test_after_1_0_a_deprecation_needs_a_minor_bump(repo: Path) -> None:
+    shutil.move(repo / "releases" / "openapi-0.3.0.yaml", repo / "releases" / "openapi-1.2.0.yaml")
+    _set_version(repo, "1.2.1")
+    _edit_spec(repo, _deprecate_rank_fields)
+    _add_changelog(repo, "1.2.1", "### Deprecated\n\n- `rank_fields`.")
+    assert "minor bump to at least 1.3.0" in check_release(repo).message()
 
 
 def test_the_latest_release_is_the_highest_version(repo: Path) -> None:

@@ -1,4 +1,8 @@
-"""`together-rerank spec-diff`: text and JSON reports, --fail-on and its exit codes, git sources."""
+"""`together-rerank spec-diff`: text and JSON reports, --fail-on and its exit codes, git sources.
+
+The scenarios edit a spec owned by these tests (fixtures/evolving_spec.yaml), so
+they hold whatever openapi.yaml becomes.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,7 @@ import yaml
 from together_rerank.cli import main
 from together_rerank.cli.spec_diff import EXIT_SPEC_CHANGED
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SPEC = REPO_ROOT / "openapi.yaml"
+SPEC = Path(__file__).resolve().parent / "fixtures" / "evolving_spec.yaml"
 
 
 def _variant(tmp_path: Path, name: str, edit: object) -> Path:
@@ -41,6 +44,16 @@ def compatible(tmp_path: Path) -> Path:
 def warning(tmp_path: Path) -> Path:
     """An optional response property removed: warning."""
     return _variant(tmp_path, "warning.yaml", lambda s: s["RerankResponse"]["properties"].pop("id"))
+
+
+@pytest.fixture
+def deprecation(tmp_path: Path) -> Path:
+    """A request property marked deprecated: warning."""
+    return _variant(
+        tmp_path,
+        "deprecation.yaml",
+        lambda s: s["RerankRequest"]["properties"]["rank_fields"].update(deprecated=True),
+    )
 
 
 @pytest.fixture
@@ -75,6 +88,8 @@ def test_a_breaking_change_exits_9_by_default(
         ("compatible", "info", 9),
         ("warning", "breaking", 0),
         ("warning", "warning", 9),
+        ("deprecation", "breaking", 0),
+        ("deprecation", "warning", 9),
         ("breaking", "info", 9),
     ],
 )
@@ -95,6 +110,19 @@ def test_json_report(warning: Path, capsys: pytest.CaptureFixture[str]) -> None:
         "pointer": "/components/schemas/RerankResponse/properties/id",
         "detail": "'id' removed",
         "why": "code reading this optional field gets nothing",
+    } in report["changes"]
+
+
+def test_a_deprecation_is_a_warning(deprecation: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["spec-diff", str(SPEC), str(deprecation), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["worst"] == "warning"
+    assert {
+        "severity": "warning",
+        "rule": "request-property-deprecated",
+        "pointer": "/components/schemas/RerankRequest/properties/rank_fields",
+        "detail": "'rank_fields' deprecated",
+        "why": "still accepted, but callers should stop sending it",
     } in report["changes"]
 
 

@@ -400,10 +400,39 @@ CASES: dict[str, tuple[str, Edit, str]] = {
         f"{REQ}/description",
     ),
     "example-changed": ("new", lambda s: _req(s).update(example={"a": "x"}), f"{REQ}/example"),
+    # Deprecations: still accepted or sent, going away.
+    "operation-deprecated": ("new", lambda s: _op(s).update(deprecated=True), f"{OP}/deprecated"),
+    "request-parameter-deprecated": (
+        "new",
+        lambda s: _op(s)["parameters"].append({**_param(False), "deprecated": True}),
+        f"{OP}/parameters/query:q",
+    ),
+    "request-property-deprecated": (
+        "new",
+        lambda s: _req(s)["properties"]["n"].update(deprecated=True),
+        f"{REQ}/properties/n",
+    ),
+    "response-property-deprecated": (
+        "new",
+        lambda s: _resp(s)["properties"]["note"].update(deprecated=True),
+        f"{RESP}/properties/note",
+    ),
+    "response-property-renamed-with-alias": (
+        "new",
+        lambda s: (
+            _resp(s)["properties"].update(
+                relevance={"type": "number", "x-deprecated-alias": "score"}
+            ),
+            _resp(s)["properties"].pop("score"),
+            _resp(s).update(required=["id", "relevance"]),
+        ),
+        f"{RESP}/properties/score",
+    ),
 }
-# Made-required needs an optional parameter in the old document to start from.
+# Made-required and deprecated need an optional parameter in the old document to start from.
 OLD_SETUP: dict[str, Edit] = {
     "request-parameter-made-required": lambda s: _op(s)["parameters"].append(_param(False)),
+    "request-parameter-deprecated": lambda s: _op(s)["parameters"].append(_param(False)),
 }
 
 

@@ -23,6 +23,7 @@ from ._common import (
     exit_codes,
     text_lines,
 )
+from ._options import add_request_options, request_options
 from .rerank_many import run_queries
 
 DEFAULT_MODEL = "Salesforce/Llama-Rank-V1"
@@ -77,13 +78,7 @@ def add_rerank_command(commands: Any) -> None:
         "or auto (jsonl if the first non-blank line starts with '{'; the default)",
     )
     parser.add_argument("--model", "-m", default=DEFAULT_MODEL, help=f"default: {DEFAULT_MODEL}")
-    parser.add_argument("--top-n", "-n", type=int, help="return only the N best documents")
-    parser.add_argument(
-        "--rank-fields", help="comma-separated fields to rank (JSON Lines documents only)"
-    )
-    parser.add_argument(
-        "--return-documents", action="store_true", help="ask the server to return the documents"
-    )
+    add_request_options(parser)  # generated from the spec's optional request fields
     parser.add_argument("--json", action="store_true", help="print the raw JSON response")
     parser.add_argument("--base-url", help="API base URL (default: $TOGETHER_BASE_URL)")
     parser.set_defaults(run=_run)
@@ -127,13 +122,10 @@ def read_documents(stream: Iterable[str], name: str, fmt: str = "auto") -> Docum
 
 
 def _run(args: argparse.Namespace) -> int:
-    rank_fields = None
-    if args.rank_fields is not None:
-        rank_fields = [field.strip() for field in args.rank_fields.split(",") if field.strip()]
     if args.queries is not None:
         if args.file is not None or args.query is not None:
             raise CLIError("--queries reads queries and documents itself: give no FILE or --query")
-        return run_queries(args, rank_fields)
+        return run_queries(args)
     if args.file is None or args.query is None:
         raise CLIError("give FILE and --query, or --queries FILE")
     documents = _load(args.file, args.format)
@@ -144,9 +136,7 @@ def _run(args: argparse.Namespace) -> int:
             model=args.model,
             query=args.query,
             documents=documents.items,
-            top_n=args.top_n,
-            return_documents=args.return_documents,
-            rank_fields=rank_fields,
+            **request_options(args),
         )
     if args.json:
         print(response.model_dump_json(indent=2, exclude_unset=True))

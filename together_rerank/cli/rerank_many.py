@@ -24,6 +24,7 @@ from .._secrets import display_url
 from .._validation import check_rerank_args
 from ..types import RerankResponse
 from ._common import EXIT_API_ERROR, EXIT_CONNECTION, EXIT_OK, CLIError, fail, text_lines
+from ._options import request_options as request_fields
 
 Outcome = RerankResponse | TogetherError
 
@@ -145,17 +146,18 @@ class _Run:
             self.stop.set()
 
 
-def request_options(args: argparse.Namespace, rank_fields: list[str] | None) -> dict[str, Any]:
+def request_options(
+    args: argparse.Namespace, rank_fields: list[str] | None = None
+) -> dict[str, Any]:
     """The arguments of every query's `create` call besides the query and its documents."""
-    return {
-        "model": args.model,
-        "top_n": args.top_n,
-        "return_documents": args.return_documents,
-        "rank_fields": rank_fields,
-    }
+    # The request fields' options are generated from the spec (`_options`).
+    options = {"model": args.model, **request_fields(args)}
+    if rank_fields is not None:  # the old calling convention, kept for callers of run_queries
+        options["rank_fields"] = rank_fields
+    return options
 
 
-def run_queries(args: argparse.Namespace, rank_fields: list[str] | None) -> int:
+def run_queries(args: argparse.Namespace, rank_fields: list[str] | None = None) -> int:
     """Rerank every line of ``--queries``; print results in input order as they finish."""
     name = "<stdin>" if args.queries == "-" else args.queries
     jobs = read_jobs(text_lines(args.queries), name)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from .._base_client import APICall, AsyncAPIClient, SyncAPIClient, Timeout
+from .._spec import OPERATIONS, REQUEST_FIELDS
 from .._tolerance import ResponsePolicy, parse_embeddings
 from .._validation import check_embeddings_args, check_embeddings_response
 
 if TYPE_CHECKING:
     from ..types import EmbeddingsResponse
 from ._resource import Resource, asend, async_raw_method, raw_method, send
+from ._signatures import AsyncEmbeddingsSignatures, EmbeddingsSignatures
 
 __all__ = ["AsyncEmbeddings", "Embeddings"]
 
@@ -31,21 +33,45 @@ def embeddings_call(
     kwargs: Mapping[str, Any],
 ) -> APICall[EmbeddingsResponse]:
     """Validate the arguments and build the call; shared by the sync and async resources."""
-    # Imported on first use: the generated models (and attrs) stay out of `import together_rerank`.
-    from together_rerank_generated.api.embeddings import embeddings as embeddings_operation
-    from together_rerank_generated.models import EmbeddingsRequest as WireEmbeddingsRequest
-
-    check_embeddings_args(model=model, input=input, extra={**kwargs, **(extra_body or {})})
-    wire = WireEmbeddingsRequest(
-        model=model, input_=input if isinstance(input, str) else list(input)
+    return embeddings_body_call(
+        {"model": model, "input": input},
+        extra_headers=extra_headers,
+        extra_query=extra_query,
+        extra_body=extra_body,
+        timeout=timeout,
+        max_retries=max_retries,
+        kwargs=kwargs,
     )
-    wire.additional_properties = dict(kwargs)
-    operation = embeddings_operation._get_kwargs(body=wire)
+
+
+def embeddings_body_call(
+    body: dict[str, Any],
+    *,
+    extra_headers: Mapping[str, str] | None,
+    extra_query: Mapping[str, Any] | None,
+    extra_body: Mapping[str, Any] | None,
+    timeout: Timeout | None,
+    max_retries: int | None,
+    kwargs: Mapping[str, Any],
+) -> APICall[EmbeddingsResponse]:
+    """Validate the body the generated signature collected and build the call."""
+    extra = {key: value for key, value in body.items() if key not in ("model", "input")}
+    check_embeddings_args(
+        model=body["model"],
+        input=body["input"],
+        extra={**extra, **kwargs, **(extra_body or {})},
+    )
+    body = {**kwargs, **body}
+    for key in _ARRAYS.intersection(body):
+        if not isinstance(body[key], list | str):
+            body[key] = list(body[key])
+    input = body["input"]
     input_count = 1 if isinstance(input, str) else len(input)
+    method, path, _ = OPERATIONS["embeddings"]
     return APICall(
-        method=operation["method"],
-        path=operation["url"],
-        body=operation["json"],
+        method=method,
+        path=path,
+        body=body,
         parse=partial(_parse, input_count=input_count),
         extra_headers=extra_headers,
         extra_query=extra_query,
@@ -54,6 +80,12 @@ def embeddings_call(
         max_retries=max_retries,
         response_allowance=EMBEDDING_BYTES * input_count,
     )
+
+
+# Properties sent as JSON arrays: any sequence a caller gives goes out as a list.
+_ARRAYS = frozenset(
+    name for name, (types, _, _) in REQUEST_FIELDS["EmbeddingsRequest"].items() if "array" in types
+)
 
 
 # One embedding as JSON: 16,384 dimensions at up to 32 characters each.
@@ -69,25 +101,22 @@ def _parse(
     return parsed
 
 
-class Embeddings(Resource[SyncAPIClient]):
+class Embeddings(EmbeddingsSignatures, Resource[SyncAPIClient]):
     """Embedding operations of `Together`."""
 
-    def create(
+    def _create_from_body(
         self,
+        body: dict[str, Any],
         *,
-        model: str,
-        input: str | Sequence[str],
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        **kwargs: Any,
+        extra_headers: Mapping[str, str] | None,
+        extra_query: Mapping[str, Any] | None,
+        extra_body: Mapping[str, Any] | None,
+        timeout: Timeout | None,
+        max_retries: int | None,
+        kwargs: Mapping[str, Any],
     ) -> EmbeddingsResponse:
-        """Embed one text or a list of texts; `data[i]` belongs to input `i`."""
-        call = embeddings_call(
-            model=model,
-            input=input,
+        call = embeddings_body_call(
+            body,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -103,25 +132,22 @@ class Embeddings(Resource[SyncAPIClient]):
         return EmbeddingsWithRawResponse(Embeddings(self._client, raw=True))
 
 
-class AsyncEmbeddings(Resource[AsyncAPIClient]):
+class AsyncEmbeddings(AsyncEmbeddingsSignatures, Resource[AsyncAPIClient]):
     """Embedding operations of `AsyncTogether`."""
 
-    async def create(
+    def _create_from_body(
         self,
+        body: dict[str, Any],
         *,
-        model: str,
-        input: str | Sequence[str],
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        **kwargs: Any,
-    ) -> EmbeddingsResponse:
-        """Embed one text or a list of texts; `data[i]` belongs to input `i`."""
-        call = embeddings_call(
-            model=model,
-            input=input,
+        extra_headers: Mapping[str, str] | None,
+        extra_query: Mapping[str, Any] | None,
+        extra_body: Mapping[str, Any] | None,
+        timeout: Timeout | None,
+        max_retries: int | None,
+        kwargs: Mapping[str, Any],
+    ) -> Awaitable[EmbeddingsResponse]:
+        call = embeddings_body_call(
+            body,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -129,7 +155,7 @@ class AsyncEmbeddings(Resource[AsyncAPIClient]):
             max_retries=max_retries,
             kwargs=kwargs,
         )
-        return await asend(self, call)
+        return asend(self, call)
 
     @property
     def with_raw_response(self) -> AsyncEmbeddingsWithRawResponse:

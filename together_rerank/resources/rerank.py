@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache, partial
 from typing import TYPE_CHECKING, Any
@@ -20,33 +20,16 @@ from .._batching import (
 from .._concurrency import run_tasks, run_threads
 from .._exceptions import InvalidArgumentError, InvalidArgumentTypeError, TogetherError
 from .._progress import progress_bar
+from .._spec import OPERATIONS, REQUEST_FIELDS
 from .._tolerance import ResponsePolicy, parse_rerank
 from .._validation import check_rerank_args, check_rerank_response, is_valid_ranking
+from ._resource import Resource, asend, async_raw_method, raw_method, send
+from ._signatures import AsyncRerankSignatures, Documents, RerankSignatures
 
 if TYPE_CHECKING:
-    from together_rerank_generated.models import RerankRequest as WireRerankRequest
-    from together_rerank_generated.types import Unset
-
     from ..types import RerankResponse
-from ._resource import Resource, asend, async_raw_method, raw_method, send
 
-__all__ = ["AsyncRerank", "Rerank"]
-
-Documents = Sequence[str] | Sequence[Mapping[str, Any]]
-
-_BATCHING_DOC = """
-        With `max_documents_per_request` (here or on the client) and more documents
-        than that, the documents are sent in contiguous batches, concurrently (at
-        most the client's `max_concurrency` at once), and the answers merged: by
-        `relevance_score` descending, ties by index ascending, `index` relative to
-        `documents`, `top_n` applied after the merge, `usage` summed; `id` and
-        `model` are the first batch's. The merge equals the unbatched answer only
-        when the server scores each document on its own (cross-encoders,
-        Llama-Rank); a BM25-like scorer whose statistics come from the request's
-        documents scores differently per batch. If any batch fails (after its
-        retries), the call raises that error, and nothing more is sent for it:
-        batches not started never start, and running ones send no retry.
-"""
+__all__ = ["AsyncRerank", "Documents", "Rerank"]
 
 
 # Not frozen, though never changed: a frozen dataclass's __init__ costs a
@@ -55,12 +38,9 @@ _BATCHING_DOC = """
 class RerankArgs:
     """The checked arguments of one rerank call; builds the call for all or part of `documents`."""
 
-    model: str
-    query: str
-    documents: Documents
-    top_n: int | None
-    return_documents: bool
-    rank_fields: Sequence[str] | None
+    # Every request property given, by its wire name, as the generated signature
+    # collected it (optional ones left at their default are absent).
+    body: dict[str, Any]
     extra_headers: Mapping[str, str] | None
     extra_query: Mapping[str, Any] | None
     extra_body: Mapping[str, Any] | None
@@ -68,52 +48,62 @@ class RerankArgs:
     max_retries: int | None
     kwargs: Mapping[str, Any]
 
+    @property
+    def documents(self) -> Documents:
+        return self.body["documents"]  # type: ignore[no-any-return]
+
+    @property
+    def top_n(self) -> int | None:
+        return self.body.get("top_n")
+
     def check(self) -> RerankArgs:
         """Raise `InvalidArgumentError` naming the first bad argument; return self."""
+        body = self.body
+        # The properties the hand-written checks do not name are checked against the
+        # spec's types and limits with the extra fields (`check_spec_fields`).
+        others = {key: value for key, value in body.items() if key not in _CHECKED_BY_HAND}
+        extra = {**self.kwargs, **self.extra_body} if self.extra_body else self.kwargs
         check_rerank_args(
-            model=self.model,
-            query=self.query,
-            documents=self.documents,
-            top_n=self.top_n,
-            return_documents=self.return_documents,
-            rank_fields=self.rank_fields,
-            extra={**self.kwargs, **self.extra_body} if self.extra_body else self.kwargs,
+            model=body["model"],
+            query=body["query"],
+            documents=body["documents"],
+            top_n=body.get("top_n"),
+            return_documents=body.get("return_documents", False),
+            rank_fields=body.get("rank_fields"),
+            extra={**others, **extra} if others else extra,
         )
         return self
 
     def call(self, batch: range | None = None) -> APICall[RerankResponse]:
         """The call for the documents in `batch` (default: all); result indices batch-relative."""
-        wire_request, get_kwargs, UNSET = _generated()
+        method, path = _operation()
+        body = {**self.kwargs, **self.body} if self.kwargs else dict(self.body)
         documents = list(
             self.documents if batch is None else self.documents[batch.start : batch.stop]
         )
+        body["documents"] = documents
         top_n = self.top_n if batch is None else batch_top_n(self.top_n, batch)
-        wire = wire_request(
-            model=self.model,
-            query=self.query,
-            documents=documents,
-            top_n=UNSET if top_n is None else top_n,
-            # Absent means false on the wire: send it only when it changes something.
-            return_documents=True if self.return_documents else UNSET,
-            rank_fields=UNSET if self.rank_fields is None else list(self.rank_fields),
-        )
-        wire.additional_properties = dict(self.kwargs)
-        operation = get_kwargs(body=wire)
+        if top_n is not None:
+            body["top_n"] = top_n
+        for key in _ARRAYS.intersection(body):
+            if not isinstance(body[key], list | str):
+                body[key] = list(body[key])
+        return_documents = bool(body.get("return_documents", False))
         return APICall(
-            method=operation["method"],
-            path=operation["url"],
-            body=operation["json"],
+            method=method,
+            path=path,
+            body=body,
             parse=partial(
                 _parse,
                 document_count=len(documents),
                 top_n=top_n,
-                return_documents=self.return_documents,
+                return_documents=return_documents,
             ),
             parse_content=partial(
                 _parse_content,
                 document_count=len(documents),
                 top_n=top_n,
-                return_documents=self.return_documents,
+                return_documents=return_documents,
             ),
             extra_headers=self.extra_headers,
             extra_query=self.extra_query,
@@ -124,18 +114,22 @@ class RerankArgs:
         )
 
 
+# The request properties `check_rerank_args` checks by name; the others by the spec's rules.
+_CHECKED_BY_HAND = frozenset(
+    ("model", "query", "documents", "top_n", "return_documents", "rank_fields")
+)
+# Properties sent as JSON arrays: any sequence a caller gives goes out as a list.
+_ARRAYS = frozenset(
+    name for name, (types, _, _) in REQUEST_FIELDS["RerankRequest"].items() if "array" in types
+)
+_ORDER = tuple(REQUEST_FIELDS["RerankRequest"])
+
+
 @cache
-def _generated() -> tuple[type[WireRerankRequest], Callable[..., dict[str, Any]], Unset]:
-    """The generated wire model, operation and UNSET, imported on first use.
-
-    The generated models (and attrs) stay out of `import together_rerank`; a
-    cache rather than an import statement in `call`, which costs a lookup per call.
-    """
-    from together_rerank_generated.api.rerank import rerank as rerank_operation
-    from together_rerank_generated.models import RerankRequest
-    from together_rerank_generated.types import UNSET
-
-    return RerankRequest, rerank_operation._get_kwargs, UNSET
+def _operation() -> tuple[str, str]:
+    """The rerank operation's method and path, from the generated spec constants."""
+    method, path, _ = OPERATIONS["rerank"]
+    return method, path
 
 
 def rerank_call(
@@ -154,13 +148,13 @@ def rerank_call(
     kwargs: Mapping[str, Any],
 ) -> APICall[RerankResponse]:
     """Validate the arguments and build the single-request call (for callers outside `create`)."""
+    body: dict[str, Any] = {"model": model, "query": query, "documents": documents}
+    optional = {"top_n": top_n, "return_documents": return_documents or None}
+    body |= {key: value for key, value in optional.items() if value is not None}
+    if rank_fields is not None:
+        body["rank_fields"] = rank_fields
     args = RerankArgs(
-        model=model,
-        query=query,
-        documents=documents,
-        top_n=top_n,
-        return_documents=return_documents,
-        rank_fields=rank_fields,
+        body=body,
         extra_headers=extra_headers,
         extra_query=extra_query,
         extra_body=extra_body,
@@ -269,46 +263,45 @@ def _many_args(
         )
     many: list[RerankArgs] = []
     for i, query in enumerate(queries):
-        args = replace(template, query=query, documents=documents[i] if per_query else documents)  # type: ignore[arg-type]
+        query_documents = documents[i] if per_query else documents
+        args = replace(template, body=_query_body(template.body, query, query_documents))
         try:
             if per_query or i == 0:
                 args.check()
             else:
                 # The shared documents were checked with the first query.
-                replace(args, documents=["x"], rank_fields=None).check()
+                shared = _query_body(template.body, query, ["x"])
+                shared.pop("rank_fields", None)
+                replace(args, body=shared).check()
         except InvalidArgumentError as exc:
             raise _requeried(exc, i, per_query) from None
         many.append(args)
     return many
 
 
-class Rerank(Resource[SyncAPIClient]):
+def _query_body(template: Mapping[str, Any], query: str, documents: object) -> dict[str, Any]:
+    """`create_many`'s body for one query, its properties in the spec's order."""
+    merged = {**template, "query": query, "documents": documents}
+    return {key: merged[key] for key in _ORDER if key in merged}
+
+
+class Rerank(RerankSignatures, Resource[SyncAPIClient]):
     """Rerank operations of `Together`."""
 
-    def create(
+    def _create_from_body(
         self,
+        body: dict[str, Any],
         *,
-        model: str,
-        query: str,
-        documents: Documents,
-        top_n: int | None = None,
-        return_documents: bool = False,
-        rank_fields: Sequence[str] | None = None,
-        max_documents_per_request: int | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        **kwargs: Any,
+        max_documents_per_request: int | None,
+        extra_headers: Mapping[str, str] | None,
+        extra_query: Mapping[str, Any] | None,
+        extra_body: Mapping[str, Any] | None,
+        timeout: Timeout | None,
+        max_retries: int | None,
+        kwargs: Mapping[str, Any],
     ) -> RerankResponse:
         args = RerankArgs(
-            model=model,
-            query=query,
-            documents=documents,
-            top_n=top_n,
-            return_documents=return_documents,
-            rank_fields=rank_fields,
+            body=body,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -318,10 +311,6 @@ class Rerank(Resource[SyncAPIClient]):
         ).check()
         return self._create(args, max_documents_per_request)
 
-    create.__doc__ = (
-        "Rank `documents` by relevance to `query`, most relevant first.\n" + _BATCHING_DOC
-    )
-
     def _create(self, args: RerankArgs, max_documents_per_request: object) -> RerankResponse:
         batches = _plan(self, args, max_documents_per_request)
         if len(batches) == 1:
@@ -330,46 +319,27 @@ class Rerank(Resource[SyncAPIClient]):
         responses = run_threads(jobs, max_workers=self._client.max_concurrency)
         return merge_responses(responses, batches, args.top_n)  # type: ignore[arg-type]
 
-    def create_many(
+    def _create_many_from_body(
         self,
+        body: dict[str, Any],
         *,
-        model: str,
         queries: Sequence[str],
-        documents: Documents | Sequence[Documents],
-        top_n: int | None = None,
-        return_documents: bool = False,
-        rank_fields: Sequence[str] | None = None,
-        max_concurrency: int = 8,
-        return_exceptions: bool = False,
-        progress: bool | None = None,
-        max_documents_per_request: int | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        **kwargs: Any,
+        max_concurrency: int,
+        return_exceptions: bool,
+        progress: bool | None,
+        max_documents_per_request: int | None,
+        extra_headers: Mapping[str, str] | None,
+        extra_query: Mapping[str, Any] | None,
+        extra_body: Mapping[str, Any] | None,
+        timeout: Timeout | None,
+        max_retries: int | None,
+        kwargs: Mapping[str, Any],
     ) -> list[RerankResponse | TogetherError]:
-        """Rerank for each of `queries`, concurrently; the answers in the order of `queries`.
-
-        `documents` is one list shared by every query, or one list per query.
-        Each query goes through `create` (batching, retries and plugins apply).
-        With `return_exceptions`, a failed query's slot holds its `TogetherError`;
-        otherwise the first failure stops what is outstanding and is raised.
-        After a failure or an interrupt (Ctrl-C) nothing more is sent for the
-        call: only requests already in flight finish, within the timeout.
-        `progress`: a tqdm bar on stderr (None: only when stderr is a terminal).
-        """
         many = _many_args(
             queries=queries,
-            documents=documents,
+            documents=body["documents"],
             template=RerankArgs(
-                model=model,
-                query="",
-                documents=(),
-                top_n=top_n,
-                return_documents=return_documents,
-                rank_fields=rank_fields,
+                body=body,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -397,33 +367,23 @@ class Rerank(Resource[SyncAPIClient]):
         return RerankWithRawResponse(Rerank(self._client, raw=True))
 
 
-class AsyncRerank(Resource[AsyncAPIClient]):
+class AsyncRerank(AsyncRerankSignatures, Resource[AsyncAPIClient]):
     """Rerank operations of `AsyncTogether`."""
 
-    async def create(
+    def _create_from_body(
         self,
+        body: dict[str, Any],
         *,
-        model: str,
-        query: str,
-        documents: Documents,
-        top_n: int | None = None,
-        return_documents: bool = False,
-        rank_fields: Sequence[str] | None = None,
-        max_documents_per_request: int | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        **kwargs: Any,
-    ) -> RerankResponse:
+        max_documents_per_request: int | None,
+        extra_headers: Mapping[str, str] | None,
+        extra_query: Mapping[str, Any] | None,
+        extra_body: Mapping[str, Any] | None,
+        timeout: Timeout | None,
+        max_retries: int | None,
+        kwargs: Mapping[str, Any],
+    ) -> Awaitable[RerankResponse]:
         args = RerankArgs(
-            model=model,
-            query=query,
-            documents=documents,
-            top_n=top_n,
-            return_documents=return_documents,
-            rank_fields=rank_fields,
+            body=body,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -431,9 +391,7 @@ class AsyncRerank(Resource[AsyncAPIClient]):
             max_retries=max_retries,
             kwargs=kwargs,
         ).check()
-        return await self._create(args, max_documents_per_request)
-
-    create.__doc__ = Rerank.create.__doc__
+        return self._create(args, max_documents_per_request)
 
     def _create(
         self, args: RerankArgs, max_documents_per_request: object
@@ -449,37 +407,27 @@ class AsyncRerank(Resource[AsyncAPIClient]):
         responses = await run_tasks(jobs, max_concurrency=self._client.max_concurrency)
         return merge_responses(responses, batches, args.top_n)  # type: ignore[arg-type]
 
-    async def create_many(
+    async def _create_many_from_body(
         self,
+        body: dict[str, Any],
         *,
-        model: str,
         queries: Sequence[str],
-        documents: Documents | Sequence[Documents],
-        top_n: int | None = None,
-        return_documents: bool = False,
-        rank_fields: Sequence[str] | None = None,
-        max_concurrency: int = 8,
-        return_exceptions: bool = False,
-        progress: bool | None = None,
-        max_documents_per_request: int | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: Timeout | None = None,
-        max_retries: int | None = None,
-        **kwargs: Any,
+        max_concurrency: int,
+        return_exceptions: bool,
+        progress: bool | None,
+        max_documents_per_request: int | None,
+        extra_headers: Mapping[str, str] | None,
+        extra_query: Mapping[str, Any] | None,
+        extra_body: Mapping[str, Any] | None,
+        timeout: Timeout | None,
+        max_retries: int | None,
+        kwargs: Mapping[str, Any],
     ) -> list[RerankResponse | TogetherError]:
-        """`Rerank.create_many`, awaited; cancelling it cancels every outstanding request."""
         many = _many_args(
             queries=queries,
-            documents=documents,
+            documents=body["documents"],
             template=RerankArgs(
-                model=model,
-                query="",
-                documents=(),
-                top_n=top_n,
-                return_documents=return_documents,
-                rank_fields=rank_fields,
+                body=body,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,

@@ -141,6 +141,8 @@ class _Differ:
 
     def _operation(self, old: Mapping[str, Any], new: Mapping[str, Any], at: str) -> None:
         self._documentation(old, new, at)
+        if new.get("deprecated") and not old.get("deprecated"):
+            self.emit("operation-deprecated", _ptr(at, "deprecated"), "deprecated: true")
         if old.get("security") != new.get("security"):
             self.emit("security-changed", _ptr(at, "security"), "the operation's security")
         self._parameters(old.get("parameters") or [], new.get("parameters") or [], at)
@@ -175,6 +177,8 @@ class _Differ:
                 continue
             if param.get("required") and not old_index[key].get("required"):
                 self.emit("request-parameter-made-required", where, f"{key[1]!r}")
+            if param.get("deprecated") and not old_index[key].get("deprecated"):
+                self.emit("request-parameter-deprecated", where, f"{key[1]!r} deprecated")
             if "schema" in param and "schema" in old_index[key]:
                 self._schema(old_index[key]["schema"], param["schema"], where, where, "request")
         for key in old_index:
@@ -416,9 +420,16 @@ class _Differ:
         added = [name for name in new_props if name not in old_props]
         removed = [name for name in old_props if name not in new_props]
         renamed: dict[str, str] = {}
+        aliased: dict[str, str] = {}
         if direction == "response":
+            for name in added:
+                # The spec says it: the new property keeps the removed name as an alias.
+                prop = new_props[name]
+                alias = prop.get("x-deprecated-alias") if isinstance(prop, Mapping) else None
+                if isinstance(alias, str) and alias in removed:
+                    aliased[alias] = name
             for name in removed:
-                twin = self._renamed_to(old_props[name], new_props, added)
+                twin = aliased.get(name) or self._renamed_to(old_props[name], new_props, added)
                 if twin is not None and twin not in renamed.values():
                     renamed[name] = twin
         for name in added:
@@ -438,6 +449,12 @@ class _Differ:
             where = _ptr(old_at, "properties", name)
             if direction == "request":
                 self.emit("request-property-removed", where, f"{name!r} removed")
+            elif name in aliased:
+                self.emit(
+                    "response-property-renamed-with-alias",
+                    where,
+                    f"{name!r} renamed to {renamed[name]!r}, kept as its deprecated alias",
+                )
             elif name in renamed:
                 self.emit(
                     "response-property-renamed", where, f"{name!r} renamed to {renamed[name]!r}"
@@ -451,6 +468,10 @@ class _Differ:
                 continue
             where = _ptr(new_at, "properties", name)
             was, now = name in old_required, name in new_required
+            if _deprecated(self.new, new_props[name]) and not _deprecated(
+                self.old, old_props[name]
+            ):
+                self.emit(f"{direction}-property-deprecated", where, f"{name!r} deprecated")
             if now and not was:
                 self.emit(f"{direction}-property-made-required", where, f"{name!r} now required")
             elif was and not now:
@@ -505,6 +526,16 @@ class _Differ:
             self.emit(
                 f"{direction}-variant-added", where, f"{keyword} {len(old_list)} -> {len(new_list)}"
             )
+
+
+def _deprecated(doc: Mapping[str, Any], schema: Any) -> bool:
+    """Whether a property says `deprecated: true`, beside a `$ref` or in the schema it names."""
+    if not isinstance(schema, Mapping):
+        return False
+    target, _ = _Differ._deref(doc, schema, "")
+    return bool(schema.get("deprecated")) or (
+        isinstance(target, Mapping) and bool(target.get("deprecated"))
+    )
 
 
 def diff_specs(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:

@@ -2,8 +2,12 @@
 
 Severities follow oasdiff's documented checks for the constructs openapi.yaml
 uses, and are stricter in one place: a lowered request ``maxItems`` is breaking
-(oasdiff has no rule for it). "Request" rules apply to what clients send,
-"response" rules to what they parse.
+(oasdiff has no rule for it). A newly ``deprecated`` operation, parameter or
+property is a warning (the version check asks for a bump and a changelog entry
+that says so); a response property renamed with the old name kept as
+``x-deprecated-alias`` is a warning too, as the SDK still answers to the old
+name. "Request" rules apply to what clients send, "response" rules to what they
+parse.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["RULES", "Rule", "Severity"]
+__all__ = ["DEPRECATIONS", "RULES", "Rule", "Severity"]
 
 
 class Severity(Enum):
@@ -46,6 +50,7 @@ _TABLE: tuple[Rule, ...] = (
     Rule("operation-removed", _B, "calls to this operation now fail"),
     Rule("operation-added", _I, "a new operation; the facade must expose it"),
     Rule("path-added", _I, "a new path; the facade must expose its operations"),
+    Rule("operation-deprecated", _W, "calls still work, but the operation is going away"),
     Rule("server-url-changed", _W, "the default base URL changes where the SDK sends requests"),
     Rule("security-changed", _B, "requests that authenticated before may be refused"),
     # Parameters.
@@ -61,6 +66,8 @@ _TABLE: tuple[Rule, ...] = (
     Rule("request-property-removed", _W, "the server no longer reads this property"),
     Rule("request-property-made-required", _B, "existing calls may leave this property out"),
     Rule("request-property-made-optional", _I, "callers may now leave this property out"),
+    Rule("request-property-deprecated", _W, "still accepted, but callers should stop sending it"),
+    Rule("request-parameter-deprecated", _W, "still accepted, but callers should stop sending it"),
     Rule("request-type-changed", _B, "values valid before are refused now"),
     Rule("request-type-widened", _I, "more kinds of values are accepted"),
     Rule("request-made-non-nullable", _B, "null was accepted before and is refused now"),
@@ -87,6 +94,12 @@ _TABLE: tuple[Rule, ...] = (
     Rule("response-media-type-removed", _B, "clients parsing this media type break"),
     Rule("response-property-required-removed", _B, "code reading this field breaks"),
     Rule("response-property-renamed", _B, "code reading the old name breaks"),
+    Rule(
+        "response-property-renamed-with-alias",
+        _W,
+        "the SDK keeps the old name as a deprecated alias (x-deprecated-alias); reading it warns",
+    ),
+    Rule("response-property-deprecated", _W, "still sent for now, but going away"),
     Rule("response-property-optional-removed", _W, "code reading this optional field gets nothing"),
     Rule("response-property-added", _I, "a new response field"),
     Rule("response-property-made-optional", _B, "code assuming the field is present breaks"),
@@ -109,3 +122,14 @@ _TABLE: tuple[Rule, ...] = (
 )
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in _TABLE}
+
+DEPRECATIONS: frozenset[str] = frozenset(
+    {
+        "operation-deprecated",
+        "request-parameter-deprecated",
+        "request-property-deprecated",
+        "response-property-deprecated",
+        "response-property-renamed-with-alias",
+    }
+)
+"""Rules that deprecate something: a minor bump after 1.0, and a changelog that says so."""

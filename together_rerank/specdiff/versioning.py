@@ -7,10 +7,11 @@ without tags, and a reviewer sees it in the diff. When ``openapi.yaml`` differs
 from the newest copy:
 
 * ``together_rerank/_version.py`` must be above the released version, by a
-  major bump if a change is breaking (a minor bump before 1.0), else by at least
-  a patch;
+  major bump if a change is breaking (a minor bump before 1.0), by a minor bump
+  if something is deprecated (semver; a patch before 1.0), else by at least a
+  patch;
 * ``CHANGELOG.md`` must have a ``## [X.Y.Z]`` section for that version, which
-  says "breaking" when a change is.
+  says "breaking" when a change is, and "deprecated" when something is.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from .compare import Change, diff_specs
 from .load import load_document
-from .rules import Severity
+from .rules import DEPRECATIONS, Severity
 
 __all__ = ["ReleaseCheck", "Version", "check_release", "required_bump"]
 
@@ -60,6 +61,8 @@ def required_bump(released: Version, changes: list[Change]) -> str | None:
         return None
     if any(change.severity is Severity.BREAKING for change in changes):
         return "minor" if released.major == 0 else "major"
+    if any(change.rule in DEPRECATIONS for change in changes) and released.major > 0:
+        return "minor"
     return "patch"
 
 
@@ -124,6 +127,7 @@ def check_release(root: Path) -> ReleaseCheck:
             f"  {c.severity.value}: {c.pointer} {c.detail}" for c in changes if c.severity.rank
         ) or "\n".join(f"  {c.severity.value}: {c.pointer} {c.detail}" for c in changes[:10])
         worst = changes[0].severity.value
+        deprecates = any(c.rule in DEPRECATIONS for c in changes)
         if current < needed:
             problems.append(
                 f"openapi.yaml differs from released {released} ({released_path.name}) with "
@@ -131,6 +135,8 @@ def check_release(root: Path) -> ReleaseCheck:
                 f"together_rerank/_version.py says {current}. Bump it and describe the changes "
                 f"in a '## [{needed}]' section of CHANGELOG.md"
                 + (" that says 'Breaking'" if worst == "breaking" else "")
+                + (" and 'Deprecated'" if deprecates and worst == "breaking" else "")
+                + (" that says 'Deprecated'" if deprecates and worst != "breaking" else "")
                 + f". Changes:\n{listed}"
             )
             return ReleaseCheck(released, current, changes, problems)
@@ -144,6 +150,16 @@ def check_release(root: Path) -> ReleaseCheck:
             problems.append(
                 f"CHANGELOG.md's [{current}] section does not say 'breaking', but these "
                 f"changes since {released} are:\n{listed}"
+            )
+        elif deprecates and "deprecat" not in section.lower():
+            deprecations = "\n".join(
+                f"  {c.severity.value}: {c.pointer} {c.detail}"
+                for c in changes
+                if c.rule in DEPRECATIONS
+            )
+            problems.append(
+                f"CHANGELOG.md's [{current}] section does not say what is 'deprecated' "
+                f"since {released}:\n{deprecations}"
             )
     elif current < released:
         problems.append(f"together_rerank/_version.py says {current}, below released {released}")

@@ -1,14 +1,4 @@
-"""Public request and response types."""
+"""Public request and response types, generated from openapi.yaml (`_models.py`)."""
 
-from .embeddings import EmbeddingData, EmbeddingsRequest, EmbeddingsResponse
-from .rerank import RerankChoicesData, RerankRequest, RerankResponse, UsageData
-
-__all__ = [
-    "EmbeddingData",
-    "EmbeddingsRequest",
-    "EmbeddingsResponse",
-    "RerankChoicesData",
-    "RerankRequest",
-    "RerankResponse",
-    "UsageData",
-]
+from ._models import *  # noqa: F403
+from ._models import __all__ as __all__

@@ -1,39 +1,11 @@
-"""Public types of the embeddings endpoint."""
+"""Public types of the embeddings endpoint.
+
+The models are generated from openapi.yaml into `_models.py`; this module keeps
+the seed's import path.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict
-
-from .rerank import UsageData, _TopLevelResponse
+from ._models import EmbeddingData, EmbeddingsRequest, EmbeddingsResponse
 
 __all__ = ["EmbeddingData", "EmbeddingsRequest", "EmbeddingsResponse"]
-
-
-class EmbeddingsRequest(BaseModel):
-    """An embeddings request."""
-
-    model_config = ConfigDict(extra="allow")
-
-    model: str
-    input: str | list[str]
-
-
-class EmbeddingData(BaseModel):
-    """The embedding of one input."""
-
-    model_config = ConfigDict(extra="allow")
-
-    object: Literal["embedding"] | None = None
-    embedding: list[float]
-    index: int
-
-
-class EmbeddingsResponse(_TopLevelResponse):
-    """One embedding for each input, in input order."""
-
-    object: Literal["list"] | None = None
-    model: str | None = None
-    data: list[EmbeddingData]
-    usage: UsageData | None = None
