@@ -1,0 +1,213 @@
+"""The real third-party servers the tests in this directory talk to, one instance per session.
+
+- `infinity_root`: infinity-emb at the root layout (`/rerank`, its default);
+- `infinity_v1`: the same server with `--url-prefix /v1`;
+- `litellm_proxy`: the LiteLLM proxy routing `together_ai/` models to this
+  project's `LocalServer`.
+
+Both infinity servers start together (their cold starts overlap) on first use.
+Without their venvs (`make thirdparty`) the tests are skipped, or fail when
+TOGETHER_RERANK_THIRDPARTY=require (`make pytest` sets it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from together_rerank.server import LocalServer, ServerConfig
+from together_rerank.server.models import default_models
+
+from . import servers
+from .servers import ServerProcess, ServerUnavailable
+
+# Model names behind the LiteLLM proxy: Together's, as a user of the proxy would configure them.
+PROXY_RERANK_MODEL = "Salesforce/Llama-Rank-V1"
+PROXY_EMBEDDING_MODEL = "togethercomputer/m2-bert-80M-8k-retrieval"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A running third-party server as a user of this SDK sees it."""
+
+    name: str
+    base_url: str
+    """What the user passes as `base_url` / TOGETHER_BASE_URL."""
+    check_url: str
+    """What the user passes to `together-rerank check`."""
+    api_key: str | None
+    rerank_model: str
+    embedding_model: str
+    object_documents: bool
+    """Whether it ranks object documents (infinity refuses them with 422)."""
+    process: ServerProcess
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get(servers.REQUIRE_ENV) == "require":
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
+
+
+def _started(processes: list[ServerProcess]) -> None:
+    """Launch every process, then wait for all: their cold starts overlap."""
+    try:
+        for process in processes:
+            process.launch()
+        for process in processes:
+            process.wait_ready()
+    except ServerUnavailable as exc:
+        for process in processes:
+            process.stop()
+        _unavailable(str(exc))
+
+
+@pytest.fixture(scope="session")
+def log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the servers' logs and configs go."""
+    return tmp_path_factory.mktemp("thirdparty")
+
+
+@pytest.fixture(scope="session")
+def cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random cross-encoder beside MiniLM's tokenizer (`servers.build_cross_encoder`)."""
+    return servers.build_cross_encoder(tmp_path_factory.mktemp("models") / "tiny-cross-encoder")
+
+
+# Each server's measured cold start, printed in pytest's summary.
+STARTUP_SECONDS: dict[str, float] = {}
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line: how long each third-party server took to become ready."""
+    if STARTUP_SECONDS:
+        spent = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in STARTUP_SECONDS.items())
+        terminalreporter.write_line(f"third-party servers ready after: {spent}")
+
+
+@pytest.fixture(scope="session")
+def infinity_servers(
+    cross_encoder: Path, log_dir: Path
+) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """infinity-emb twice: at the root and under /v1, each serving MiniLM and the cross-encoder."""
+    try:
+        models = [servers.minilm_dir(), cross_encoder]
+        root = servers.infinity("infinity-root", models, log_dir)
+        prefixed = servers.infinity("infinity-v1", models, log_dir, url_prefix="/v1")
+    except ServerUnavailable as exc:
+        _unavailable(str(exc))
+        raise
+    _started([root, prefixed])
+    for process in (root, prefixed):
+        STARTUP_SECONDS[process.name] = process.started_in or 0.0
+    try:
+        yield root, prefixed
+    finally:
+        root.stop()
+        prefixed.stop()
+
+
+def _infinity_target(
+    name: str, process: ServerProcess, base_url: str, cross_encoder: Path
+) -> Target:
+    return Target(
+        name=name,
+        base_url=base_url,
+        check_url=base_url,
+        api_key=None,
+        rerank_model=servers.model_id(cross_encoder),
+        embedding_model=servers.model_id(servers.minilm_dir()),
+        object_documents=False,
+        process=process,
+    )
+
+
+@pytest.fixture(scope="session")
+def infinity_root(
+    infinity_servers: tuple[ServerProcess, ServerProcess], cross_encoder: Path
+) -> Target:
+    """infinity-emb at its default layout: `/rerank`, `/embeddings`, `/models` at the root."""
+    process = infinity_servers[0]
+    return _infinity_target("infinity", process, root_base_url(process.root_url), cross_encoder)
+
+
+@pytest.fixture(scope="session")
+def infinity_v1(
+    infinity_servers: tuple[ServerProcess, ServerProcess], cross_encoder: Path
+) -> Target:
+    """infinity-emb with `--url-prefix /v1`: reached by the SDK's default base-URL rule."""
+    process = infinity_servers[1]
+    return _infinity_target("infinity-v1", process, process.root_url, cross_encoder)
+
+
+def root_base_url(root_url: str) -> str:
+    """How a user addresses a server mounted at the root (README, "Base URL")."""
+    return root_url + "/"
+
+
+def _proxy_config(upstream: str) -> str:
+    """LiteLLM's config: Together's model names, routed as `together_ai/` to `upstream`."""
+    routes = []
+    for name, mode in ((PROXY_RERANK_MODEL, "rerank"), (PROXY_EMBEDDING_MODEL, "embedding")):
+        routes.append(
+            f"  - model_name: {name}\n"
+            "    litellm_params:\n"
+            f"      model: together_ai/{name}\n"
+            f"      api_base: {upstream}\n"
+            "      api_key: unused-by-the-local-server\n"
+            "    model_info:\n"
+            f"      mode: {mode}\n"
+        )
+    return "model_list:\n" + "".join(routes) + "litellm_settings:\n  telemetry: false\n"
+
+
+@pytest.fixture(scope="session")
+def proxy_upstream() -> Iterator[LocalServer]:
+    """This project's server behind the proxy; its rerank model is pointwise (`term-overlap`).
+
+    Pointwise, so that an auto-batched ranking through the proxy must equal the
+    unbatched one exactly.
+    """
+    models = {**default_models(), PROXY_RERANK_MODEL: "term-overlap"}
+    with LocalServer(ServerConfig(models=models)) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def litellm_proxy(proxy_upstream: LocalServer, log_dir: Path) -> Iterator[Target]:
+    """The LiteLLM proxy in front of `proxy_upstream`, with a random master key."""
+    try:
+        process, key = servers.litellm("litellm", _proxy_config(proxy_upstream.base_url), log_dir)
+    except ServerUnavailable as exc:
+        _unavailable(str(exc))
+        raise
+    _started([process])
+    STARTUP_SECONDS[process.name] = process.started_in or 0.0
+    try:
+        yield Target(
+            name="litellm",
+            base_url=process.root_url,
+            check_url=process.root_url,
+            api_key=key,
+            rerank_model=PROXY_RERANK_MODEL,
+            embedding_model=PROXY_EMBEDDING_MODEL,
+            object_documents=True,
+            process=process,
+        )
+    finally:
+        process.stop()
+
+
+TARGETS = ["infinity", "infinity-v1", "litellm"]
+_FIXTURES = {"infinity": "infinity_root", "infinity-v1": "infinity_v1", "litellm": "litellm_proxy"}
+
+
+@pytest.fixture(params=TARGETS)
+def target(request: pytest.FixtureRequest) -> Target:
+    """Each third-party server in turn."""
+    found: Target = request.getfixturevalue(_FIXTURES[request.param])
+    return found
