@@ -210,7 +210,7 @@ def infinity(
         name=name,
         argv=argv,
         port=port,
-        health_path=f"{url_prefix}/health",
+        health_path="/health",  # not under --url-prefix
         log_path=log_dir / f"{name}.log",
     )
 
