@@ -33,6 +33,7 @@ from ._exceptions import (
 )
 from ._plugins import Flow, Plugin, RequestOptions, Sleep
 from ._response import RawResponse
+from ._tolerance import Deviation
 from ._version import __version__
 from .plugins.log import LoggingPlugin
 from .plugins.retry import RetryPlugin, RetryPolicy
@@ -96,6 +97,7 @@ __all__ = [
     "BadRequestError",
     "CachePlugin",
     "ConflictError",
+    "Deviation",
     "EmbeddingData",
     "EmbeddingsRequest",
     "EmbeddingsResponse",

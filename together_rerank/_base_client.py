@@ -39,6 +39,7 @@ from ._exceptions import (
 from ._plugins import Flow, Plugin, RequestOptions, chain, run_async, run_sync
 from ._response import RawResponse
 from ._secrets import display_url
+from ._tolerance import ResponsePolicy
 from ._transport import MAX_RESPONSE_BYTES, AiohttpClient, longest, replay, response_of
 from ._validation import find_invalid_json
 from ._version import __version__
@@ -71,7 +72,8 @@ class APICall(Generic[T]):
     method: str
     path: str
     body: dict[str, Any]
-    parse: Callable[[httpx.Response], T]
+    # Given the client's `ResponsePolicy` (strict or tolerant; see `_tolerance`).
+    parse: Callable[[httpx.Response, ResponsePolicy], T]
     extra_headers: Mapping[str, str] | None = None
     extra_query: Mapping[str, Any] | None = None
     extra_body: Mapping[str, Any] | None = None
@@ -82,24 +84,39 @@ class APICall(Generic[T]):
     response_allowance: int | None = None
     # `parse` from the 2xx body alone, for a response no plugin needs to see:
     # the result, or None when `parse` would raise (it then runs, for the error).
-    parse_content: Callable[[bytes], T | None] | None = None
+    parse_content: Callable[[bytes, ResponsePolicy], T | None] | None = None
 
 
 # Headroom above the largest valid answer before a 2xx body is cut off (issue 10).
 RESPONSE_MARGIN = 1 << 20
 
 
+# The endpoints a base URL may be given as: the URL of one of them means "the
+# server is mounted where this endpoint is", the only way to name the root.
+ENDPOINT_NAMES = ("rerank", "embeddings")
+
+
 def normalize_base_url(url: str | httpx.URL) -> httpx.URL:
-    """The base URL that paths are joined to: a bare host gets `/v1`; a trailing slash is added."""
+    """The base URL that paths are joined to, ending in a slash.
+
+    A bare host gets `/v1`; the URL of an endpoint (`.../rerank`,
+    `.../embeddings`) means its server is mounted at what precedes it, the root
+    included; any other path is kept as given.
+    """
     parsed = httpx.URL(url)
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise InvalidArgumentError(
             "base_url", f"must be an http(s) URL, got {display_url(str(url))!r}"
         )
     path = parsed.path.rstrip("/")
-    # The two official SDK generations disagree (one wants `/v1` in the base,
-    # the other adds it itself); both forms of TOGETHER_BASE_URL must work.
-    if not path:
+    head, _, last = path.rpartition("/")
+    if last in ENDPOINT_NAMES:
+        # An endpoint's own URL: its server is mounted at what precedes it,
+        # the root included (infinity-emb serves /rerank, vLLM /rerank too).
+        path = head
+    elif not path:
+        # The two official SDK generations disagree (one wants `/v1` in the base,
+        # the other adds it itself); both forms of TOGETHER_BASE_URL must work.
         path = "/v1"
     return parsed.copy_with(path=path + "/", query=None, fragment=None)
 
@@ -305,6 +322,15 @@ class ClientSettings(TypedDict):
     plugins: Sequence[Plugin] | None
     max_documents_per_request: int | None
     max_concurrency: int | None
+    strict: bool
+
+
+def _check_strict(strict: object) -> bool:
+    if not isinstance(strict, bool):
+        raise InvalidArgumentTypeError(
+            "strict", f"must be True or False, not {type(strict).__name__}"
+        )
+    return strict
 
 
 class BaseClient:
@@ -322,16 +348,21 @@ class BaseClient:
         http_client_timeout: httpx.Timeout | None,
         max_documents_per_request: int | None = None,
         max_concurrency: int | None = None,
+        strict: bool = False,
     ) -> None:
         setup_logging()
+        # What a 2xx body may differ in (see `_tolerance`); one per client, so
+        # that each kind of deviation is logged once per client.
+        self._policy = ResponsePolicy(_check_strict(strict))
         # Auto-batching of rerank calls (see `_batching`): off unless a limit is set.
         self.max_documents_per_request = check_max_documents_per_request(max_documents_per_request)
         self.max_concurrency = check_max_concurrency(
             DEFAULT_MAX_CONCURRENCY if max_concurrency is None else max_concurrency
         )
-        self.base_url = normalize_base_url(
-            base_url or _env("TOGETHER_BASE_URL") or DEFAULT_BASE_URL
-        )
+        # As given: `with_options` must resolve it again the same way (an
+        # endpoint URL's server at the root must not become a bare host).
+        self._given_base_url = base_url or _env("TOGETHER_BASE_URL") or DEFAULT_BASE_URL
+        self.base_url = normalize_base_url(self._given_base_url)
         # User-info in the URL means HTTP Basic credentials (httpx's rule, kept).
         # They go into a header, so that no request URL, nor anything showing
         # one (errors, logs, reprs), carries the password.
@@ -385,11 +416,12 @@ class BaseClient:
         plugins: Sequence[Plugin] | None,
         max_documents_per_request: int | None = None,
         max_concurrency: int | None = None,
+        strict: bool | None = None,
     ) -> ClientSettings:
         """This client's settings with the given ones in their place (for `with_options`)."""
         return {
             "api_key": api_key if api_key is not None else self.api_key,
-            "base_url": base_url if base_url is not None else self.base_url,
+            "base_url": base_url if base_url is not None else self._given_base_url,
             "timeout": timeout if timeout is not None else self.timeout,
             "max_retries": max_retries if max_retries is not None else self.max_retries,
             "default_headers": {**self.default_headers, **(default_headers or {})},
@@ -402,7 +434,13 @@ class BaseClient:
             "max_concurrency": max_concurrency
             if max_concurrency is not None
             else self.max_concurrency,
+            "strict": strict if strict is not None else self.strict,
         }
+
+    @property
+    def strict(self) -> bool:
+        """Whether a response differing from the spec in form raises instead of being tolerated."""
+        return self._policy.strict
 
     @property
     def api_key(self) -> str | None:
@@ -513,11 +551,19 @@ class BaseClient:
         return response
 
     def _finish(self, call: APICall[T], response: httpx.Response) -> RawResponse[T]:
-        return RawResponse(self._checked(response), call.parse)
+        return RawResponse(self._checked(response), partial(_parse_with, call.parse, self._policy))
 
     def __repr__(self) -> str:
         key = "set" if self._api_key else "none"
         return f"{type(self).__name__}(base_url={display_url(self.base_url)!r}, api_key=<{key}>)"
+
+
+def _parse_with(
+    parse: Callable[[httpx.Response, ResponsePolicy], T],
+    policy: ResponsePolicy,
+    response: httpx.Response,
+) -> T:
+    return parse(response, policy)
 
 
 class SyncAPIClient(BaseClient):
@@ -529,7 +575,7 @@ class SyncAPIClient(BaseClient):
         """Send a call through the plugin chain and return its parsed result."""
         request, options = self._prepare(self._http.build_request, call)
         response = run_sync(self._http, self._flow(request, options))
-        return call.parse(self._checked(response))
+        return call.parse(self._checked(response), self._policy)
 
     def request_raw(self, call: APICall[T]) -> RawResponse[T]:
         """Send a call through the plugin chain and return the raw response."""
@@ -573,7 +619,7 @@ class AsyncAPIClient(BaseClient):
                     and 200 <= aio.status < 300
                     and "Content-Encoding" not in aio.headers
                 ):
-                    parsed = call.parse_content(body)
+                    parsed = call.parse_content(body, self._policy)
                     if parsed is not None:
                         return parsed
                 received = partial(response_of, aio, body)
@@ -582,7 +628,7 @@ class AsyncAPIClient(BaseClient):
         else:
             request, options = self._prepare(http.build_request, call)
             response = await run_async(http, self._flow(request, options))
-        return call.parse(self._checked(response))
+        return call.parse(self._checked(response), self._policy)
 
     async def request_raw(self, call: APICall[T]) -> RawResponse[T]:
         """Send a call through the plugin chain and return the raw response."""

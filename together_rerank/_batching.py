@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from ._exceptions import InvalidArgumentError, InvalidArgumentTypeError
 
 if TYPE_CHECKING:
+    from ._tolerance import Deviation
     from .types import RerankResponse, UsageData
 
 __all__ = [
@@ -80,13 +81,34 @@ def _sum_usage(responses: Sequence[RerankResponse]) -> UsageData | None:
     )
 
 
+def _sum_billed_units(extras: Sequence[dict[str, object]]) -> dict[str, object] | None:
+    """Cohere's `meta.billed_units` (the LiteLLM proxy's only usage) summed over batches.
+
+    None when any batch lacks it or holds a non-integer count: a partial sum
+    would understate the cost, as for `usage`.
+    """
+    totals: dict[str, int] = {}
+    for extra in extras:
+        meta = extra.get("meta")
+        units = meta.get("billed_units") if isinstance(meta, dict) else None
+        if not isinstance(units, dict):
+            return None
+        for key, value in units.items():
+            if not isinstance(value, int) or isinstance(value, bool):
+                return None
+            totals[key] = totals.get(key, 0) + value
+    return dict(totals)
+
+
 def merge_responses(
     responses: Sequence[RerankResponse], batches: Sequence[range], top_n: int | None
 ) -> RerankResponse:
     """One ranking of the caller's documents from each batch's answer (same order as `batches`).
 
-    ``id``, ``object`` and ``model`` are those of the first batch's answer;
-    ``usage`` is the sum over batches (None if any batch reported none).
+    ``id``, ``object``, ``model`` and other fields are those of the first batch's
+    answer; ``usage`` is the sum over batches (None if any batch reported none),
+    and so is a Cohere-style ``meta.billed_units``; ``deviations`` are every
+    batch's, each kind once, its count summed.
     """
     from .types import RerankResponse
 
@@ -102,7 +124,11 @@ def merge_responses(
         del results[top_n:]
     first = responses[0]
     extra = dict(first.model_extra or {})
-    return RerankResponse(
+    meta = extra.get("meta")
+    if isinstance(meta, dict) and "billed_units" in meta:
+        billed = _sum_billed_units([r.model_extra or {} for r in responses])
+        extra["meta"] = {**meta, "billed_units": billed}
+    merged = RerankResponse(
         id=first.id,
         object=first.object,
         model=first.model,
@@ -110,3 +136,17 @@ def merge_responses(
         usage=_sum_usage(responses),
         **extra,
     )
+    if any(response.deviations for response in responses):
+        merged._deviations = _merge_deviations(responses)
+    return merged
+
+
+def _merge_deviations(responses: Sequence[RerankResponse]) -> tuple[Deviation, ...]:
+    from ._tolerance import Deviation
+
+    counts: dict[tuple[str, str, str], int] = {}
+    for response in responses:
+        for d in response.deviations:
+            key = (d.field, d.problem, d.action)
+            counts[key] = counts.get(key, 0) + d.count
+    return tuple(Deviation(f, p, a, n) for (f, p, a), n in counts.items())

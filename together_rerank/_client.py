@@ -32,7 +32,13 @@ def _check_max_response_bytes(value: object) -> int | None:
 
 
 class Together(SyncAPIClient):
-    """Sync client of the Together rerank API; reads TOGETHER_API_KEY and TOGETHER_BASE_URL."""
+    """Sync client of the Together rerank API; reads TOGETHER_API_KEY and TOGETHER_BASE_URL.
+
+    `strict=True` raises `APIResponseValidationError` for a response that differs
+    from the spec only in form (a missing `usage` counter, `object` or `model`; a
+    bare-string document...), which by default is normalised, recorded on
+    `response.deviations` and logged once per kind at TOGETHER_LOG=info.
+    """
 
     rerank: Rerank
     embeddings: Embeddings
@@ -50,6 +56,7 @@ class Together(SyncAPIClient):
         max_documents_per_request: int | None = None,
         max_concurrency: int | None = None,
         max_response_bytes: int | None = None,
+        strict: bool = False,
     ) -> None:
         check_http_client(http_client, httpx.Client)
         super().__init__(
@@ -62,6 +69,7 @@ class Together(SyncAPIClient):
             max_documents_per_request=max_documents_per_request,
             max_concurrency=max_concurrency,
             http_client_timeout=http_client.timeout if http_client is not None else None,
+            strict=strict,
         )
         self.max_response_bytes = _check_max_response_bytes(max_response_bytes)
         self._owns_http = http_client is None
@@ -82,6 +90,7 @@ class Together(SyncAPIClient):
         max_documents_per_request: int | None = None,
         max_concurrency: int | None = None,
         max_response_bytes: int | None = None,
+        strict: bool | None = None,
     ) -> Together:
         """A copy with some settings changed; it shares this client's connection pool."""
         settings = self._settings_with(
@@ -93,6 +102,7 @@ class Together(SyncAPIClient):
             plugins=plugins,
             max_documents_per_request=max_documents_per_request,
             max_concurrency=max_concurrency,
+            strict=strict,
         )
         return Together(
             **settings,
@@ -138,6 +148,7 @@ class AsyncTogether(AsyncAPIClient):
         max_documents_per_request: int | None = None,
         max_concurrency: int | None = None,
         max_response_bytes: int | None = None,
+        strict: bool = False,
     ) -> None:
         check_http_client(http_client, httpx.AsyncClient)
         super().__init__(
@@ -150,6 +161,7 @@ class AsyncTogether(AsyncAPIClient):
             max_documents_per_request=max_documents_per_request,
             max_concurrency=max_concurrency,
             http_client_timeout=http_client.timeout if http_client is not None else None,
+            strict=strict,
         )
         self.max_response_bytes = _check_max_response_bytes(max_response_bytes)
         self._owns_http = http_client is None
@@ -170,6 +182,7 @@ class AsyncTogether(AsyncAPIClient):
         max_documents_per_request: int | None = None,
         max_concurrency: int | None = None,
         max_response_bytes: int | None = None,
+        strict: bool | None = None,
     ) -> AsyncTogether:
         """A copy with some settings changed; it shares this client's connection pool."""
         settings = self._settings_with(
@@ -181,6 +194,7 @@ class AsyncTogether(AsyncAPIClient):
             plugins=plugins,
             max_documents_per_request=max_documents_per_request,
             max_concurrency=max_concurrency,
+            strict=strict,
         )
         return AsyncTogether(
             **settings,

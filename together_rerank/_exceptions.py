@@ -182,8 +182,34 @@ def make_status_error(response: httpx.Response) -> APIStatusError:
     if detail:
         message += f" - {detail}"
     status = response.status_code
+    if status == 404 and not _is_together_error(body):
+        # Not the API saying "no such model": most likely no such route, so
+        # the base URL does not match how the server is mounted.
+        message += _NOT_FOUND_HINT.format(
+            method=response.request.method, url=_shown_url(response.request.url)
+        )
     cls = InternalServerError if status >= 500 else _STATUS_CLASSES.get(status, APIStatusError)
     return cls(message, response=response, body=body)
+
+
+_NOT_FOUND_HINT = (
+    " ({method} {url} was not found, and the answer is not an API error: is the server "
+    "mounted elsewhere? A base URL that is a bare host gets /v1 appended; any other path "
+    "is kept as given; for a server mounted at the root or under another prefix, pass the "
+    "URL of its rerank endpoint as base_url or TOGETHER_BASE_URL, e.g. "
+    "http://127.0.0.1:7997/rerank)"
+)
+
+
+def _is_together_error(body: object) -> bool:
+    """Whether `body` is the spec's `ErrorData`: `{"error": {"message": ...}}`."""
+    error = body.get("error") if isinstance(body, dict) else None
+    return isinstance(error, dict) and isinstance(error.get("message"), str)
+
+
+def _shown_url(url: httpx.URL) -> str:
+    # Scheme, host and path only: user-info and the query may carry secrets.
+    return str(url.copy_with(userinfo=b"", query=None, fragment=None))
 
 
 def _decode_body(response: httpx.Response) -> object:

@@ -8,6 +8,7 @@ from typing import Generic, TypeVar
 import httpx
 
 from ._secrets import display_url
+from ._tolerance import Deviation
 
 __all__ = ["RawResponse"]
 
@@ -48,6 +49,12 @@ class RawResponse(Generic[T]):
         if self._parsed is None:
             self._parsed = self._parse(self.http_response)
         return self._parsed
+
+    @property
+    def deviations(self) -> tuple[Deviation, ...]:
+        """What `.parse()` tolerated: how the body differed from the spec in form (parses it)."""
+        found: tuple[Deviation, ...] = getattr(self.parse(), "deviations", ())
+        return found
 
     def __repr__(self) -> str:
         return f"<RawResponse [{self.status_code}] {display_url(self.http_response.request.url)}>"

@@ -149,13 +149,24 @@ def test_any_spec_valid_response_round_trips(case: tuple[dict[str, Any], int, in
     extra: dict[str, Any] = {} if top_n is None else {"top_n": top_n}
     documents = [f"d{i}" for i in range(document_count)]
     results = []
-    for is_async in (False, True):
+    # Documents asked for, so that a spec-valid body is one this request may get back
+    # (one not asked for is dropped); strict: the spec's own form passes strict mode.
+    for is_async, strict in ((False, False), (True, False), (False, True)):
         api = MockAPI(httpx.Response(200, content=content))
-        result = Caller(is_async).rerank(api, model="m", query="q", documents=documents, **extra)
+        result = Caller(is_async).rerank(
+            api,
+            client={"strict": strict},
+            model="m",
+            query="q",
+            documents=documents,
+            return_documents=True,
+            **extra,
+        )
         assert isinstance(result, RerankResponse)
+        assert result.deviations == ()
         dumped = result.model_dump(exclude_unset=True)
         assert json_equal(json.loads(json.dumps(dumped)), body)
         # Parsing the dump again gives the same model: nothing is lost on the way.
         assert RerankResponse.model_validate_json(json.dumps(dumped)) == result
         results.append(result)
-    assert results[0] == results[1]
+    assert results[0] == results[1] == results[2]

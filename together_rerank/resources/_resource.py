@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Generic, ParamSpec, TypeVar, cast
-
-import httpx
-import pydantic_core
+from typing import Generic, ParamSpec, TypeVar, cast
 
 from .._base_client import APICall, AsyncAPIClient, SyncAPIClient
-from .._exceptions import APIResponseValidationError
 from .._response import RawResponse
-
-if TYPE_CHECKING:
-    from pydantic import BaseModel
 
 P = ParamSpec("P")
 T = TypeVar("T")
-M = TypeVar("M", bound="BaseModel")
 C = TypeVar("C", SyncAPIClient, AsyncAPIClient)
 
 
@@ -53,16 +45,3 @@ def async_raw_method(
 ) -> Callable[P, Awaitable[RawResponse[T]]]:
     """`raw_method` for coroutine methods."""
     return cast(Callable[P, Awaitable[RawResponse[T]]], method)
-
-
-def parse_model(model: type[M], response: httpx.Response, what: str) -> M:
-    """Parse a 2xx body straight from bytes into `model`, or raise `APIResponseValidationError`."""
-    try:
-        return model.model_validate_json(response.content)
-    except pydantic_core.ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "body"
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise APIResponseValidationError(
-            response, f"Invalid {what} response: {where}: {first['msg']}{more}"
-        ) from None

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from .._base_client import APICall, AsyncAPIClient, SyncAPIClient, Timeout
+from .._tolerance import ResponsePolicy, parse_embeddings
 from .._validation import check_embeddings_args, check_embeddings_response
 
 if TYPE_CHECKING:
     from ..types import EmbeddingsResponse
-from ._resource import Resource, asend, async_raw_method, parse_model, raw_method, send
+from ._resource import Resource, asend, async_raw_method, raw_method, send
 
 __all__ = ["AsyncEmbeddings", "Embeddings"]
 
@@ -59,10 +60,11 @@ def embeddings_call(
 EMBEDDING_BYTES = 16_384 * 32
 
 
-def _parse(response: httpx.Response, *, input_count: int) -> EmbeddingsResponse:
-    from ..types import EmbeddingsResponse  # on first use, as above
-
-    parsed = parse_model(EmbeddingsResponse, response, "embeddings")
+def _parse(
+    response: httpx.Response, policy: ResponsePolicy, *, input_count: int
+) -> EmbeddingsResponse:
+    parsed = parse_embeddings(response.content, response, policy)
+    assert parsed is not None  # with a response to name, it raises instead
     check_embeddings_response(parsed, response, input_count=input_count)
     return parsed
 

@@ -8,7 +8,6 @@ from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
 import httpx
-import pydantic_core
 
 from .._base_client import APICall, AsyncAPIClient, SyncAPIClient, Timeout
 from .._batching import (
@@ -21,6 +20,7 @@ from .._batching import (
 from .._concurrency import run_tasks, run_threads
 from .._exceptions import InvalidArgumentError, InvalidArgumentTypeError, TogetherError
 from .._progress import progress_bar
+from .._tolerance import ResponsePolicy, parse_rerank
 from .._validation import check_rerank_args, check_rerank_response, is_valid_ranking
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from together_rerank_generated.types import Unset
 
     from ..types import RerankResponse
-from ._resource import Resource, asend, async_raw_method, parse_model, raw_method, send
+from ._resource import Resource, asend, async_raw_method, raw_method, send
 
 __all__ = ["AsyncRerank", "Rerank"]
 
@@ -102,8 +102,18 @@ class RerankArgs:
             method=operation["method"],
             path=operation["url"],
             body=operation["json"],
-            parse=partial(_parse, document_count=len(documents), top_n=top_n),
-            parse_content=partial(_parse_content, document_count=len(documents), top_n=top_n),
+            parse=partial(
+                _parse,
+                document_count=len(documents),
+                top_n=top_n,
+                return_documents=self.return_documents,
+            ),
+            parse_content=partial(
+                _parse_content,
+                document_count=len(documents),
+                top_n=top_n,
+                return_documents=self.return_documents,
+            ),
             extra_headers=self.extra_headers,
             extra_query=self.extra_query,
             extra_body=self.extra_body,
@@ -125,13 +135,6 @@ def _generated() -> tuple[type[WireRerankRequest], Callable[..., dict[str, Any]]
     from together_rerank_generated.types import UNSET
 
     return RerankRequest, rerank_operation._get_kwargs, UNSET
-
-
-@cache
-def _response_type() -> type[RerankResponse]:
-    from ..types import RerankResponse  # on first use, as above
-
-    return RerankResponse
 
 
 def rerank_call(
@@ -171,18 +174,30 @@ def rerank_call(
 RESULT_BYTES = 256
 
 
-def _parse(response: httpx.Response, *, document_count: int, top_n: int | None) -> RerankResponse:
-    parsed = parse_model(_response_type(), response, "rerank")
+def _parse(
+    response: httpx.Response,
+    policy: ResponsePolicy,
+    *,
+    document_count: int,
+    top_n: int | None,
+    return_documents: bool,
+) -> RerankResponse:
+    parsed = parse_rerank(response.content, response, policy, return_documents=return_documents)
+    assert parsed is not None  # with a response to name, it raises instead
     check_rerank_response(parsed, response, document_count=document_count, top_n=top_n)
     return parsed
 
 
 def _parse_content(
-    content: bytes, *, document_count: int, top_n: int | None
+    content: bytes,
+    policy: ResponsePolicy,
+    *,
+    document_count: int,
+    top_n: int | None,
+    return_documents: bool,
 ) -> RerankResponse | None:
-    try:
-        parsed = _response_type().model_validate_json(content)
-    except pydantic_core.ValidationError:
+    parsed = parse_rerank(content, None, policy, return_documents=return_documents)
+    if parsed is None:
         return None  # `_parse` says what is wrong
     valid = is_valid_ranking(parsed, document_count=document_count, top_n=top_n)
     return parsed if valid else None

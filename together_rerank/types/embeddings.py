@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from .rerank import UsageData
+from .rerank import UsageData, _TopLevelResponse
 
 __all__ = ["EmbeddingData", "EmbeddingsRequest", "EmbeddingsResponse"]
 
@@ -30,10 +30,8 @@ class EmbeddingData(BaseModel):
     index: int
 
 
-class EmbeddingsResponse(BaseModel):
+class EmbeddingsResponse(_TopLevelResponse):
     """One embedding for each input, in input order."""
-
-    model_config = ConfigDict(extra="allow")
 
     object: Literal["list"] | None = None
     model: str | None = None

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictFloat, StrictInt
+
+from .._tolerance import Deviation
 
 __all__ = ["RerankChoicesData", "RerankRequest", "RerankResponse", "UsageData"]
 
@@ -12,6 +14,16 @@ __all__ = ["RerankChoicesData", "RerankRequest", "RerankResponse", "UsageData"]
 class _ResponseModel(BaseModel):
     # A newer server may send fields this SDK does not know yet: keep them.
     model_config = ConfigDict(extra="allow")
+
+
+class _TopLevelResponse(_ResponseModel):
+    # What the SDK tolerated in the body (see `_tolerance`); private, so never dumped.
+    _deviations: tuple[Deviation, ...] = PrivateAttr(default=())
+
+    @property
+    def deviations(self) -> tuple[Deviation, ...]:
+        """How the server's body differed from the spec in form, and what the SDK made of it."""
+        return self._deviations
 
 
 class RerankRequest(BaseModel):
@@ -45,7 +57,7 @@ class RerankChoicesData(_ResponseModel):
     document: dict[str, Any] | None = None
 
 
-class RerankResponse(_ResponseModel):
+class RerankResponse(_TopLevelResponse):
     """The ranked results of a rerank request, most relevant first."""
 
     id: str | None = None
