@@ -145,8 +145,8 @@ def infinity_v1(
 
 
 def root_base_url(root_url: str) -> str:
-    """How a user addresses a server mounted at the root (README, "Base URL")."""
-    return root_url + "/"
+    """How a user addresses a server mounted at the root: its rerank URL (README, "Base URL")."""
+    return root_url + "/rerank"
 
 
 def _proxy_config(upstream: str) -> str:

@@ -39,7 +39,7 @@ def test_strict_embeddings(target: Target) -> None:
     with strict_client(target) as client:
         if not EMBEDDING_DEVIATIONS[target.name]:
             response = client.embeddings.create(model=target.embedding_model, input=DOCUMENTS[:2])
-            assert response.deviations == []
+            assert response.deviations == ()
             return
         with pytest.raises(APIResponseValidationError) as raised:
             client.embeddings.create(model=target.embedding_model, input=DOCUMENTS[:2])
