@@ -422,3 +422,28 @@ def test_a_merge_sums_billed_units_kept_as_an_extra_field() -> None:
         map(len, DOCUMENTS)
     )
     json.dumps(merged.model_dump())  # still plain JSON
+
+
+@pytest.mark.parametrize("name", ["vllm", "litellm"])
+def test_the_framework_adapters_follow_the_policy(name: str) -> None:
+    langchain = pytest.importorskip("together_rerank.integrations.langchain")
+    llama_index = pytest.importorskip("together_rerank.integrations.llama_index")
+    from langchain_core.documents import Document
+    from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+
+    with (
+        third_party_server(name) as server,
+        Together(base_url=server.root_url, max_retries=0) as client,
+    ):
+        reranker = langchain.TogetherRerank(model=RERANK_MODEL, top_n=2, client=client)
+        ranked = reranker.compress_documents([Document(d) for d in DOCUMENTS], "apples pears")
+        assert ranked[0].page_content == DOCUMENTS[0]
+        assert len(ranked) == 2
+        processor = llama_index.TogetherRerank(model=RERANK_MODEL, top_n=2, client=client)
+        nodes = [NodeWithScore(node=TextNode(text=d), score=0.0) for d in DOCUMENTS]
+        best = processor.postprocess_nodes(nodes, QueryBundle("apples pears"))
+        assert best[0].node.get_content() == DOCUMENTS[0]
+        with pytest.raises(APIResponseValidationError, match="strict"):
+            langchain.TogetherRerank(
+                model=RERANK_MODEL, client=client.with_options(strict=True)
+            ).compress_documents([Document(d) for d in DOCUMENTS], "apples")

@@ -42,7 +42,7 @@ def test_a_broken_property_exits_6_and_shows_the_failing_request(
 
 
 def test_json_output_is_the_whole_report(capsys: pytest.CaptureFixture[str]) -> None:
-    with broken_server("missing_usage") as server:
+    with broken_server("inconsistent_usage") as server:
         code = main(["check", server.root_url, *QUICK, "--only", "usage_consistent", "--json"])
     out, _ = capsys.readouterr()
     report = json.loads(out)
@@ -51,7 +51,12 @@ def test_json_output_is_the_whole_report(capsys: pytest.CaptureFixture[str]) -> 
     (result,) = report["results"]
     assert result["name"] == "usage_consistent"
     assert result["status"] == "FAIL"
-    assert "usage" not in result["example"]["response"]["body"]
+    # The SDK does not check the arithmetic: no mode of it notices.
+    assert result["impact"] == "unnoticed"
+    assert report["sdk_can_use"] is True
+    assert report["sdk_verdict"].startswith("This SDK can use this server in default mode")
+    usage = result["example"]["response"]["body"]["usage"]
+    assert usage["total_tokens"] != usage["prompt_tokens"] + usage["completion_tokens"]
 
 
 def test_an_unreachable_server_exits_4(capsys: pytest.CaptureFixture[str]) -> None:

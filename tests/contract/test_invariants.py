@@ -94,14 +94,13 @@ def test_a_returned_string_document_is_the_document_at_its_index() -> None:
     invariants.check_documents(objects, [{"title": "x"}], True)
 
 
-def test_usage_is_reported_and_adds_up() -> None:
-    invariants.check_usage(
+def test_usage_when_reported_adds_up() -> None:
+    assert invariants.check_usage(
         {"usage": {"prompt_tokens": 5, "completion_tokens": 0, "total_tokens": 5}}
     )
-    with pytest.raises(Violation, match="`usage` is missing"):
-        invariants.check_usage({})
-    with pytest.raises(Violation, match="`usage` is null"):
-        invariants.check_usage({"usage": None})
+    # Optional in the spec: absent or null, nothing to check.
+    assert invariants.check_usage({}) is False
+    assert invariants.check_usage({"usage": None}) is False
     with pytest.raises(Violation, match="total_tokens is 6, but prompt_tokens \\+ completion"):
         invariants.check_usage(
             {"usage": {"prompt_tokens": 5, "completion_tokens": 0, "total_tokens": 6}}
@@ -132,10 +131,11 @@ def test_scores_by_index_ignores_results_that_name_no_document_for_certain() -> 
 
 
 def test_same_score_is_relative_with_a_floor_at_zero() -> None:
-    assert invariants.same_score(1.0, 1.0 + 1e-10)
-    assert not invariants.same_score(1.0, 1.0 + 1e-8)
-    assert invariants.same_score(0.0, 1e-13)
-    assert not invariants.same_score(0.0, 1e-9)
+    # Float32 rounding (about 6e-8, relative) is the same score; 1e-5 is not.
+    assert invariants.same_score(1.0, 1.0 + 1e-7)
+    assert not invariants.same_score(1.0, 1.0 + 1e-5)
+    assert invariants.same_score(0.0, 1e-10)
+    assert not invariants.same_score(0.0, 1e-8)
     assert invariants.first_score_difference({0: 0.5, 1: 0.2}, {1: 0.3, 2: 0.0}) == (1, 0.2, 0.3)
 
 

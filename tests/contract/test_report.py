@@ -68,7 +68,9 @@ def test_each_problem_is_explained_with_its_example() -> None:
     assert "SKIP untestable: no usable answer" in text
     assert text.endswith(
         "3 of 5 properties did not hold (1.5 s). "
-        "To reproduce: --seed 42 --max-examples 10 (add --only NAME for one property)."
+        "To reproduce: --seed 42 --max-examples 10 (add --only NAME for one property).\n"
+        # Failures of unknown impact count as breaking this SDK.
+        "This SDK can use this server, but some calls raise in default mode: broken, broken_late."
     )
 
 

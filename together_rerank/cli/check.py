@@ -44,14 +44,37 @@ def add_check_command(commands: Any) -> None:
             "failed but some were skipped."
         ),
     )
-    parser.add_argument("url", metavar="URL", help="the server's base URL, with or without /v1")
+    parser.add_argument(
+        "url",
+        metavar="URL",
+        help=(
+            "the server's base URL, as for the SDK: a bare host gets /v1; for a server "
+            "mounted at the root, its rerank endpoint (http://127.0.0.1:7997/rerank)"
+        ),
+    )
     parser.add_argument("--api-key", help="the key to send (default: $TOGETHER_API_KEY)")
     parser.add_argument(
-        "--model", "-m", default=DEFAULT_MODEL, help=f"rerank model (default: {DEFAULT_MODEL})"
+        "--model",
+        "-m",
+        help=(
+            f"rerank model (default: {DEFAULT_MODEL} if GET /models lists it or nothing "
+            "readable, else the first rerank model it lists)"
+        ),
     )
     parser.add_argument(
         "--embedding-model",
         help="embedding model for POST /embeddings (default: the first GET /models lists)",
+    )
+    parser.add_argument(
+        "--no-embeddings",
+        dest="embeddings",
+        action="store_const",
+        const=False,
+        default=None,
+        help=(
+            "leave POST /embeddings out (a rerank-only server; by default decided from "
+            "GET /models, or a 404 to a probe)"
+        ),
     )
     parser.add_argument(
         "--max-examples",
@@ -102,6 +125,7 @@ def _run(args: argparse.Namespace) -> int:
             api_key=args.api_key,
             model=args.model,
             embedding_model=args.embedding_model,
+            embeddings=args.embeddings,
             max_examples=args.max_examples,
             seed=args.seed,
             only=args.only,
@@ -117,7 +141,8 @@ def _run(args: argparse.Namespace) -> int:
         ) from None
     except NotFoundError as exc:
         raise CLIError(
-            f"{url}: a plain rerank request with model {args.model!r} got 404 ({exc}); "
+            f"{url}: a plain rerank request with model {args.model or DEFAULT_MODEL!r} "
+            f"got 404 ({exc}); "
             "check the URL and --model",
             EXIT_API_ERROR,
         ) from None

@@ -29,42 +29,69 @@ __all__ = [
     "scores_by_index",
 ]
 
-REL_TOLERANCE = 1e-9
-"""Two scores of the same document are the same when they differ by at most this, relatively."""
-ABS_TOLERANCE = 1e-12
+REL_TOLERANCE = 1e-6
+"""Two scores of the same document are the same when they differ by at most this, relatively.
+
+Servers compute in float32 (24-bit mantissa: a rounding of about 6e-8,
+relative) and a score computed twice, in another batch or order, can differ by
+a few such steps; 1e-6 tolerates that and nothing a ranking would notice.
+"""
+ABS_TOLERANCE = 1e-9
+"""The same, for scores near 0 (where a relative difference means nothing)."""
+
+# Every violation of a response is listed, up to this many in the message.
+_MAX_LISTED = 20
+
+
+def _raise_all(problems: Sequence[str]) -> None:
+    """Raise one `Violation` listing every problem found in a response (none: return)."""
+    if not problems:
+        return
+    if len(problems) == 1:
+        raise Violation(problems[0])
+    listed = "; ".join(problems[:_MAX_LISTED])
+    more = f"; ... ({len(problems) - _MAX_LISTED} more)" if len(problems) > _MAX_LISTED else ""
+    raise Violation(f"{len(problems)} violations: {listed}{more}")
 
 
 def check_sorted(results: Sequence[Result]) -> None:
     """Results come highest `relevance_score` first."""
-    for before, after in itertools.pairwise(results):
-        if after.relevance_score > before.relevance_score:
-            raise Violation(
-                f"results[{after.position}].relevance_score {after.relevance_score!r} is higher "
-                f"than results[{before.position}].relevance_score {before.relevance_score!r}: "
-                "results must be sorted by relevance_score, highest first"
-            )
+    _raise_all(
+        [
+            f"results[{after.position}].relevance_score {after.relevance_score!r} is higher "
+            f"than results[{before.position}].relevance_score {before.relevance_score!r}: "
+            "results must be sorted by relevance_score, highest first"
+            for before, after in itertools.pairwise(results)
+            if after.relevance_score > before.relevance_score
+        ]
+    )
 
 
 def check_indices_in_range(results: Sequence[Result], document_count: int) -> None:
     """Every index names a document of the request."""
-    for result in results:
-        if not 0 <= result.index < document_count:
-            raise Violation(
-                f"results[{result.position}].index is {result.index}, but the request has "
-                f"{document_count} document(s): indices must be in 0..{document_count - 1}"
-            )
+    _raise_all(
+        [
+            f"results[{result.position}].index is {result.index}, but the request has "
+            f"{document_count} document(s): indices must be in 0..{document_count - 1}"
+            for result in results
+            if not 0 <= result.index < document_count
+        ]
+    )
 
 
 def check_indices_unique(results: Sequence[Result]) -> None:
     """No document is ranked twice."""
     seen: dict[int, int] = {}
+    problems = []
     for result in results:
         if result.index in seen:
-            raise Violation(
+            problems.append(
                 f"results[{seen[result.index]}] and results[{result.position}] both have index "
                 f"{result.index}: each document may be ranked once"
             )
-        seen[result.index] = result.position
+        else:
+            seen[result.index] = result.position
+    _raise_all(problems)
 
 
 def check_count(results: Sequence[Result], document_count: int, top_n: int | None) -> None:
@@ -82,48 +109,67 @@ def check_documents(
     results: Sequence[Result], documents: Sequence[Any], return_documents: bool | None
 ) -> None:
     """`document` is there exactly when asked for; a string document comes back as itself."""
+    problems = []
     if not return_documents:
         sent = "false" if return_documents is False else "not sent (absent means false)"
         for result in results:
             if result.document is not MISSING and result.document is not None:
-                raise Violation(
+                problems.append(
                     f"return_documents was {sent}, but results[{result.position}] carries "
                     "a document"
                 )
+        _raise_all(problems)
         return
     for result in results:
         where = f"results[{result.position}].document"
         if result.document is MISSING or result.document is None:
-            raise Violation(f"return_documents was true, but {where} is missing")
+            problems.append(f"return_documents was true, but {where} is missing")
+            continue
         if not isinstance(result.document, dict):
-            raise Violation(f"{where} is not an object with a `text` field")
+            problems.append(f"{where} is not an object with a `text` field")
+            continue
         if 0 <= result.index < len(documents) and isinstance(documents[result.index], str):
             text = result.document.get("text")
             if text != documents[result.index]:
-                raise Violation(
+                problems.append(
                     f"{where}.text is {_short(text)}, but documents[{result.index}] is "
                     f"{_short(documents[result.index])}"
                 )
+    _raise_all(problems)
 
 
-def check_usage(body: Mapping[str, Any]) -> None:
-    """`usage` is reported, and total_tokens == prompt_tokens + completion_tokens."""
-    usage = body.get("usage")
-    if usage is None:
-        raise Violation("`usage` is missing" if "usage" not in body else "`usage` is null")
+def check_usage(body: Mapping[str, Any]) -> bool:
+    """When `usage` is reported, its counts are counts and total = prompt + completion.
+
+    `usage` is optional in the spec: absent or null, there is nothing to check
+    (False). A missing counter is read as the SDK reads it (`completion_tokens`
+    0; the others leave the sum unchecked): a missing counter breaks the
+    schema, which `response_schema_conformance` reports, not the arithmetic.
+    """
+    if body.get("usage") is None:
+        return False
+    usage = body["usage"]
     if not isinstance(usage, dict):
         raise Violation("`usage` is not an object")
     counts: dict[str, int] = {}
+    problems = []
     for name in ("prompt_tokens", "completion_tokens", "total_tokens"):
         value = usage.get(name)
+        if value is None:
+            continue
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise Violation(f"usage.{name} is {_short(value)}, not a count (an integer >= 0)")
-        counts[name] = value
-    if counts["total_tokens"] != counts["prompt_tokens"] + counts["completion_tokens"]:
+            problems.append(f"usage.{name} is {_short(value)}, not a count (an integer >= 0)")
+        else:
+            counts[name] = value
+    _raise_all(problems)
+    completion = counts.get("completion_tokens", 0)
+    prompt, total = counts.get("prompt_tokens"), counts.get("total_tokens")
+    if prompt is not None and total is not None and total != prompt + completion:
         raise Violation(
-            f"usage.total_tokens is {counts['total_tokens']}, but prompt_tokens + "
-            f"completion_tokens is {counts['prompt_tokens'] + counts['completion_tokens']}"
+            f"usage.total_tokens is {total}, but prompt_tokens + "
+            f"completion_tokens is {prompt + completion}"
         )
+    return True
 
 
 def scores_by_index(results: Sequence[Result], document_count: int) -> dict[int, float]:

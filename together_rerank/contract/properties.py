@@ -10,6 +10,8 @@ from typing import Any, Generic, TypeVar
 
 from hypothesis.strategies import SearchStrategy
 
+from .impact import Impact
+
 __all__ = ["Level", "Outcome", "Property", "Violation", "canonical_json"]
 
 X = TypeVar("X")
@@ -34,16 +36,29 @@ class Outcome(enum.Enum):
 
 
 class Violation(Exception):
-    """The property does not hold on this example; `evidence` is what shows it (JSON)."""
+    """The property does not hold on this example; `evidence` is what shows it (JSON).
 
-    def __init__(self, message: str, evidence: Mapping[str, Any] | None = None) -> None:
+    `impact` says what it means for users of this SDK (see `contract.impact`).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        evidence: Mapping[str, Any] | None = None,
+        impact: Impact | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.evidence: dict[str, Any] = dict(evidence or {})
+        self.impact = impact
 
     def with_evidence(self, **evidence: Any) -> Violation:
         """This violation with more evidence (the request and response that showed it)."""
-        return Violation(self.message, {**evidence, **self.evidence})
+        return Violation(self.message, {**evidence, **self.evidence}, self.impact)
+
+    def with_impact(self, impact: Impact) -> Violation:
+        """This violation, judged for what it means to users of this SDK."""
+        return Violation(self.message, self.evidence, impact)
 
 
 def canonical_json(value: Any) -> str:

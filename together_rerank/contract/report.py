@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .impact import Impact
 from .properties import Level
 
 __all__ = ["PropertyResult", "Report", "Status", "shorten"]
@@ -47,6 +48,8 @@ class PropertyResult:
     """The (shrunk) failing example as JSON: the request(s) and what the server answered."""
     shrunk: bool = True
     """False when shrinking stopped early (time budget): the example may not be minimal."""
+    impact: Impact | None = None
+    """For a FAIL: whether it makes this SDK's default mode raise, or only strict mode."""
 
     @property
     def passed(self) -> bool:
@@ -68,6 +71,8 @@ class PropertyResult:
         if self.example is not None:
             data["example"] = self.example
             data["shrunk"] = self.shrunk
+        if self.impact is not None:
+            data["impact"] = self.impact.value
         return data
 
 
@@ -83,6 +88,38 @@ class Report:
     results: Sequence[PropertyResult]
     seconds: float = 0.0
     notes: Sequence[str] = field(default_factory=tuple)
+    plain_call_error: str | None = None
+    """Why a plain rerank call (string documents) raises in this SDK's default mode; None: works."""
+
+    @property
+    def breaking(self) -> list[str]:
+        """Names of the failed properties that make this SDK's default mode raise."""
+        return [
+            r.name
+            for r in self.results
+            if r.status is Status.FAIL and r.impact in (Impact.RAISES, None)
+        ]
+
+    @property
+    def sdk_verdict(self) -> str:
+        """One sentence: can this SDK (default mode) use this server?"""
+        if self.plain_call_error is not None:
+            return (
+                "This SDK cannot use this server: a plain rerank call raises in default mode "
+                f"({self.plain_call_error})."
+            )
+        if self.breaking:
+            return (
+                "This SDK can use this server, but some calls raise in default mode: "
+                f"{', '.join(self.breaking)}."
+            )
+        tolerated = len(self.failed)
+        if tolerated:
+            return (
+                "This SDK can use this server in default mode; strict=True would raise "
+                f"({tolerated} failure(s) are tolerated or unnoticed by default)."
+            )
+        return "This SDK can use this server, in default and in strict mode."
 
     @property
     def ok(self) -> bool:
@@ -125,6 +162,9 @@ class Report:
             "max_examples": self.max_examples,
             "ok": self.ok,
             "conforms": self.conforms,
+            "sdk_can_use": self.plain_call_error is None,
+            "sdk_breaking": self.breaking,
+            "sdk_verdict": self.sdk_verdict,
             "seconds": round(self.seconds, 3),
             "notes": list(self.notes),
             "results": [result.to_dict() for result in self.results],
@@ -149,6 +189,8 @@ class Report:
         problems = [r for r in self.results if not r.passed]
         for r in problems:
             lines += ["", f"{r.status.value} {r.name}: {r.message or r.summary}"]
+            if r.impact is not None:
+                lines.append(f"  For this SDK: {r.impact.explanation}.")
             if r.example is not None:
                 title = (
                     "Smallest failing example" if r.shrunk else "Failing example (not fully shrunk)"
@@ -172,6 +214,7 @@ class Report:
                 f"To reproduce: --seed {self.seed} --max-examples {self.max_examples}"
                 f" (add --only NAME for one property)."
             )
+        lines.append(self.sdk_verdict)
         return "\n".join(lines)
 
 

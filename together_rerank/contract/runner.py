@@ -205,4 +205,5 @@ def _result(
         message=message,
         example=violation.evidence if violation is not None else None,
         shrunk=shrunk,
+        impact=violation.impact if violation is not None else None,
     )

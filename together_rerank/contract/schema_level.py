@@ -24,6 +24,7 @@ from schemathesis.core.result import Err
 
 from .answers import Answer
 from .boundaries import BoundaryCase, boundary_cases
+from .impact import Impact, judge_answer
 from .properties import Level, Outcome, Property, Violation, canonical_json
 from .spec import schema_level_spec
 
@@ -72,8 +73,13 @@ def schema_properties(
     model: str,
     embedding_model: str,
     timeout: float,
+    embeddings: bool = True,
 ) -> list[Property[Any]]:
-    """One property per schemathesis check, against the server at `base_url` (with /v1)."""
+    """One property per schemathesis check, against the server at `base_url` (with /v1).
+
+    `embeddings` False leaves `POST /embeddings` out (a rerank-only server).
+    """
+    wanted = OPERATIONS if embeddings else tuple(o for o in OPERATIONS if o != "POST /embeddings")
     config = SchemathesisConfig.from_dict(
         {
             # The API key is ours to send; generated credentials would only test auth.
@@ -92,7 +98,7 @@ def schema_properties(
     for result in schema.get_all_operations():
         if isinstance(result, Err):
             raise ValueError(f"openapi.yaml has an invalid operation: {result.err()}")
-        if result.ok().label in OPERATIONS:
+        if result.ok().label in wanted:
             operations.append(result.ok())
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     root = base_url.rstrip("/")
@@ -131,12 +137,21 @@ def schema_properties(
                 case.validate_response(response, checks=[check_function], headers=headers)
             except FailureGroup as group:
                 message = "; ".join(_failure_text(failure) for failure in group.exceptions)
+                if spec_check.name == "response_schema_conformance":
+                    # schemathesis names the first error of a body; list them all.
+                    every = _schema_errors(spec, case, response)
+                    if every:
+                        message = (
+                            f"{len(every)} schema violation(s) in the "
+                            f"{response.status_code} body: " + "; ".join(every[:20])
+                        )
                 raise Violation(
                     message,
                     {
                         "request": _describe_sent(case, response.request),
                         "response": _answer(response).describe(),
                     },
+                    _impact(spec_check.name, case, response),
                 ) from None
             return Outcome.HELD
 
@@ -153,15 +168,81 @@ def schema_properties(
 
     return [
         *(make(spec_check) for spec_check in _CHECKS),
-        _boundary_property(spec, root, headers, timeout),
+        _boundary_property(spec, root, headers, timeout, embeddings=embeddings),
     ]
 
 
+def _schema_errors(spec: dict[str, Any], case: Case[Any], response: Any) -> list[str]:
+    """Every way the body breaks its declared schema, as `at PATH: message` (none: [])."""
+    operation = spec["paths"].get(case.operation.path, {}).get(case.method.lower(), {})
+    declared = operation.get("responses", {}).get(str(response.status_code), {})
+    schema = declared.get("content", {}).get("application/json", {}).get("schema")
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return []
+    if schema is None:
+        return []
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    uri = "urn:together-rerank:checked-spec"
+    registry: Registry[Any] = Registry().with_resource(
+        uri, Resource.from_contents(spec, default_specification=DRAFT202012)
+    )
+    validator = Draft202012Validator(
+        {"$ref": f"{uri}#" + _pointer_of(spec, schema)}, registry=registry
+    )
+    errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
+    return [
+        f"at /{'/'.join(map(str, error.absolute_path))}: {_short_error(error)}" for error in errors
+    ]
+
+
+def _pointer_of(spec: dict[str, Any], schema: dict[str, Any]) -> str:
+    ref = schema.get("$ref")
+    return ref.removeprefix("#") if isinstance(ref, str) else ""
+
+
+def _short_error(error: Any) -> str:
+    if error.validator == "oneOf" and error.context:
+        # "not valid under any of the schemas": say why under the closest one.
+        best = min(error.context, key=lambda e: len(list(e.absolute_path)))
+        return f"{best.message} ({error.message[:80]})"
+    return str(error.message)[:200]
+
+
+def _impact(check: str, case: Case[Any], response: Any) -> Impact:
+    """What a schema-level failure means for users of this SDK (see `contract.impact`)."""
+    if _mode(case) is GenerationMode.NEGATIVE:
+        # This SDK checks requests against the spec before sending: it never
+        # sends what the server mishandles here.
+        return Impact.TOLERATED
+    endpoint = case.operation.path.strip("/")
+    if endpoint not in ("rerank", "embeddings"):
+        return Impact.TOLERATED  # this SDK never calls it
+    status: int = response.status_code
+    if 200 <= status < 300:
+        body = None if isinstance(case.body, schemathesis.core.NotSet) else case.body
+        return judge_answer(endpoint, body, status, response.content)
+    if check in ("positive_data_acceptance", "not_a_server_error"):
+        return Impact.RAISES  # a valid request refused
+    # The form of an error answer: this SDK raises its typed error for any status.
+    return Impact.TOLERATED
+
+
 def _boundary_property(
-    spec: dict[str, Any], root: str, headers: dict[str, str], timeout: float
+    spec: dict[str, Any],
+    root: str,
+    headers: dict[str, str],
+    timeout: float,
+    *,
+    embeddings: bool = True,
 ) -> Property[int]:
     """Every limit of the spec at its boundary, the same requests on every run (no seed)."""
-    cases = [case for case in boundary_cases(spec) if case.path in _PATHS]
+    paths = _PATHS if embeddings else _PATHS - {"/embeddings"}
+    cases = [case for case in boundary_cases(spec) if case.path in paths]
 
     def check(_: int) -> Outcome:
         if not cases:
@@ -185,6 +266,9 @@ def _boundary_property(
             labels = "; ".join(f"{c.label}: {a.status}" for c, a in wrong[:8]) + (
                 "; ..." if len(wrong) > 8 else ""
             )
+            # A valid request refused fails users' calls; an invalid one accepted
+            # is never sent by this SDK (it checks the limits first).
+            impact = Impact.RAISES if any(c.valid for c, _ in wrong) else Impact.TOLERATED
             raise Violation(
                 f"{len(wrong)} of {len(cases)} boundary requests answered wrongly, first: "
                 f"{case.label} must be {expected}, got {answer.status} ({labels})",
@@ -192,6 +276,7 @@ def _boundary_property(
                     "request": {"endpoint": f"{case.method} {case.path}", "body": case.body},
                     "response": answer.describe(),
                 },
+                impact,
             )
         return Outcome.HELD
 

@@ -16,6 +16,7 @@ from .._client import Together
 from . import invariants
 from .answers import Result, read_results
 from .calls import Exchange, RerankCall
+from .impact import Impact, judge_answer
 from .properties import Level, Outcome, Property, Violation, canonical_json
 from .strategies import (
     PermutedCall,
@@ -45,7 +46,8 @@ UNCHECKED = (
     "(see answers_valid_requests)"
 )
 
-SingleCheck = Callable[[RerankCall, list[Result], dict[str, Any]], None]
+# Returns None or True when it checked the answer, False when the answer says nothing.
+SingleCheck = Callable[[RerankCall, list[Result], dict[str, Any]], bool | None]
 
 
 def semantic_properties(client: Together, model: str) -> list[Property[Any]]:
@@ -62,25 +64,29 @@ def semantic_properties(client: Together, model: str) -> list[Property[Any]]:
 
     calls = rerank_calls()
 
-    def single(name: str, summary: str, judge: SingleCheck) -> Property[RerankCall]:
+    def single(
+        name: str, summary: str, judge: SingleCheck, unchecked: str = UNCHECKED
+    ) -> Property[RerankCall]:
         def check(call: RerankCall) -> Outcome:
             exchange = send(call)
             results = read_results(exchange.answer)
             if isinstance(results, str):
                 return Outcome.UNCHECKED
             try:
-                judge(call, results, exchange.answer.body)
+                checked = judge(call, results, exchange.answer.body)
             except Violation as violation:
-                raise violation.with_evidence(**exchange.describe()) from None
-            return Outcome.HELD
+                raise violation.with_evidence(**exchange.describe()).with_impact(
+                    _impact(exchange)
+                ) from None
+            return Outcome.UNCHECKED if checked is False else Outcome.HELD
 
-        return Property(name, Level.SEMANTIC, summary, calls, check, unchecked=UNCHECKED)
+        return Property(name, Level.SEMANTIC, summary, calls, check, unchecked=unchecked)
 
     def answers(call: RerankCall) -> Outcome:
         exchange = send(call)
         results = read_results(exchange.answer)
         if isinstance(results, str):
-            raise Violation(results, exchange.describe())
+            raise Violation(results, exchange.describe(), Impact.RAISES)
         return Outcome.HELD
 
     def deterministic(call: RerankCall) -> Outcome:
@@ -94,7 +100,7 @@ def semantic_properties(client: Together, model: str) -> list[Property[Any]]:
         except Violation as violation:
             raise violation.with_evidence(
                 first=first.describe(), second=second.describe()
-            ) from None
+            ).with_impact(Impact.UNNOTICED) from None
         return Outcome.HELD
 
     def permutation_invariant(example: PermutedCall) -> Outcome:
@@ -115,6 +121,7 @@ def semantic_properties(client: Together, model: str) -> list[Property[Any]]:
             f"reordered (it moved to position {example.order.index(index)}): a document's "
             "score must not depend on where it is in the list",
             {"order": example.order, "first": original.describe(), "second": permuted.describe()},
+            Impact.UNNOTICED,
         )
 
     def rank_fields_honoured(example: RankFieldChange) -> Outcome:
@@ -131,6 +138,7 @@ def semantic_properties(client: Together, model: str) -> list[Property[Any]]:
             f"rank_fields {example.call.rank_fields} leaves out, changed its score from "
             f"{before!r} to {after!r}",
             {"first": original.describe(), "second": changed.describe()},
+            Impact.UNNOTICED,
         )
 
     return [
@@ -174,8 +182,12 @@ def semantic_properties(client: Together, model: str) -> list[Property[Any]]:
         ),
         single(
             "usage_consistent",
-            "usage present, total_tokens = prompt_tokens + completion_tokens",
+            "usage, when reported, adds up: total_tokens = prompt_tokens + completion_tokens",
             lambda call, results, body: invariants.check_usage(body),
+            unchecked=(
+                "no answer reported usage (optional in the spec), or none was readable "
+                "(see answers_valid_requests)"
+            ),
         ),
         Property(
             "deterministic",
@@ -202,6 +214,12 @@ def semantic_properties(client: Together, model: str) -> list[Property[Any]]:
             unchecked=UNCHECKED,
         ),
     ]
+
+
+def _impact(exchange: Exchange) -> Impact:
+    """What the answer of `exchange` does to this SDK's default mode (see `contract.impact`)."""
+    answer = exchange.answer
+    return judge_answer("rerank", exchange.request, answer.status, answer.text.encode())
 
 
 def _scores(exchange: Exchange, call: RerankCall) -> dict[int, float] | None:
