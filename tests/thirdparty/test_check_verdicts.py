@@ -7,63 +7,92 @@ server. Each server's summary says this SDK can use it.
 
 from __future__ import annotations
 
-import re
+import json
 
 import pytest
 
 from together_rerank.cli import main
+from together_rerank.contract import ALL_PROPERTIES
 
 from .conftest import Target
 
 SEED = ["--seed", "1", "--max-examples", "10"]
 
-INFINITY_FAILS = {
-    # usage without completion_tokens; with return_documents a bare-string document
-    "response_schema_conformance",
-    # object documents, which the spec allows, are refused with 422
-    "positive_data_acceptance",
-    "answers_valid_requests",
-}
-# With every object document refused there is nothing to judge rank_fields on.
-INFINITY_SKIPS = {"rank_fields_honoured"}
-
-EXPECTED: dict[str, tuple[set[str], set[str]]] = {
-    "infinity": (INFINITY_FAILS, INFINITY_SKIPS),
-    "infinity-v1": (INFINITY_FAILS, INFINITY_SKIPS),
-    "litellm": (
-        {
-            # a body of the byte 0x80 gets a 500 (a spec-invalid request must get a 4xx)
-            "not_a_server_error",
-            "negative_data_rejection",
-            # rerank answers in Cohere's shape: no `object`, no `model`
-            "response_schema_conformance",
-        },
-        set(),
-    ),
-}
-
-
-def verdicts(report: str) -> dict[str, str]:
-    """Property name -> PASS/FAIL/SKIP, from the report's one-line-per-property table."""
-    found = re.findall(r"^  (PASS|FAIL|SKIP)  (\w+) ", report, flags=re.MULTILINE)
-    return {name: status for status, name in found}
+# name -> (properties that FAIL, properties that SKIP, what each FAIL means for this SDK)
+EXPECTED: dict[str, tuple[set[str], set[str], dict[str, str]]] = {}
+EXPECTED["infinity"] = EXPECTED["infinity-v1"] = (
+    {
+        # usage without completion_tokens; with return_documents, bare-string documents
+        "response_schema_conformance",
+        # object documents, which the spec allows, are refused with 422
+        "positive_data_acceptance",
+        "answers_valid_requests",
+    },
+    # With every object document refused there is nothing to judge rank_fields on.
+    {"rank_fields_honoured"},
+    {
+        "response_schema_conformance": "tolerated",
+        "positive_data_acceptance": "raises",
+        "answers_valid_requests": "raises",
+    },
+)
+EXPECTED["litellm"] = (
+    {
+        # a body of the byte 0x80 gets a 500 (a spec-invalid request must get a 4xx)
+        "not_a_server_error",
+        "negative_data_rejection",
+        # rerank answers in Cohere's shape: no `object`, no `model`
+        "response_schema_conformance",
+    },
+    # no usage at all (only Cohere's meta.billed_units): optional in the spec, nothing to add up
+    {"usage_consistent"},
+    {
+        # the SDK never sends such a body: its calls are not affected
+        "not_a_server_error": "tolerated",
+        "negative_data_rejection": "tolerated",
+        "response_schema_conformance": "tolerated",
+    },
+)
 
 
 def test_check_gives_each_property_the_verdict_the_server_deserves(
     target: Target, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = ["check", target.check_url, "--model", target.rerank_model, *SEED]
+    args = ["check", target.check_url, "--model", target.rerank_model, *SEED, "--json"]
     if target.api_key is not None:
         args += ["--api-key", target.api_key]
     code = main(args)
     out, err = capsys.readouterr()
-    fails, skips = EXPECTED[target.name]
-    found = verdicts(out)
-    assert len(found) == 17, out + err
-    assert {name for name, status in found.items() if status == "FAIL"} == fails, out
-    assert {name for name, status in found.items() if status == "SKIP"} == skips, out
+    report = json.loads(out)
+    fails, skips, impacts = EXPECTED[target.name]
+    status = {result["name"]: result["status"] for result in report["results"]}
+    assert len(status) == len(ALL_PROPERTIES), out
+    assert {name for name, verdict in status.items() if verdict == "FAIL"} == fails, out
+    assert {name for name, verdict in status.items() if verdict == "SKIP"} == skips, out
+    impact = {result["name"]: result.get("impact") for result in report["results"]}
+    assert {name: impact[name] for name in fails} == impacts, out
     assert code == (6 if fails else 0)
-    assert "this SDK can use this server" in out, out
-    # The API key never shows, even though the proxy echoes parts of requests.
+    assert report["sdk_can_use"] is True, out
+    # The key never shows, though the proxy echoes parts of what it was sent.
     if target.api_key is not None:
         assert target.api_key not in out + err
+
+
+def test_check_report_ends_with_the_sdk_verdict(
+    litellm_proxy: Target, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["check", litellm_proxy.check_url, "--api-key", str(litellm_proxy.api_key)]
+    main(
+        [
+            *args,
+            "--model",
+            litellm_proxy.rerank_model,
+            *SEED,
+            "--only",
+            "response_schema_conformance",
+        ]
+    )
+    out, _ = capsys.readouterr()
+    assert "FAIL  response_schema_conformance" in out
+    assert "For this SDK:" in out  # what the FAIL means, under its example
+    assert out.rstrip().splitlines()[-1].startswith("This SDK can use this server"), out
