@@ -22,6 +22,8 @@ import pytest
 from together_rerank.server import LocalServer, ServerConfig
 from together_rerank.server.models import default_models
 
+from ..contract.thirdparty import RERANK_MODEL as STAND_IN_RERANK_MODEL
+from ..contract.thirdparty import third_party_server
 from . import servers
 from .servers import ServerProcess, ServerUnavailable
 
@@ -42,9 +44,12 @@ class Target:
     api_key: str | None
     rerank_model: str
     embedding_model: str
-    object_documents: bool
-    """Whether it ranks object documents (infinity refuses them with 422)."""
-    process: ServerProcess
+    object_documents: int | None
+    """None when it ranks object documents, else the status it refuses them with."""
+    embeddings: bool
+    """Whether it serves `/embeddings` (a vLLM rerank deployment does not)."""
+    process: ServerProcess | None
+    """None for a stand-in running in this process."""
 
 
 def _unavailable(reason: str) -> None:
@@ -121,7 +126,8 @@ def _infinity_target(
         api_key=None,
         rerank_model=servers.model_id(cross_encoder),
         embedding_model=servers.model_id(servers.minilm_dir()),
-        object_documents=False,
+        object_documents=422,
+        embeddings=True,
         process=process,
     )
 
@@ -195,19 +201,52 @@ def litellm_proxy(proxy_upstream: LocalServer, log_dir: Path) -> Iterator[Target
             api_key=key,
             rerank_model=PROXY_RERANK_MODEL,
             embedding_model=PROXY_EMBEDDING_MODEL,
-            object_documents=True,
+            object_documents=None,
+            embeddings=True,
             process=process,
         )
     finally:
         process.stop()
 
 
-TARGETS = ["infinity", "infinity-v1", "litellm"]
-_FIXTURES = {"infinity": "infinity_root", "infinity-v1": "infinity_v1", "litellm": "litellm_proxy"}
+@pytest.fixture(scope="session")
+def vllm_stand_in() -> Iterator[Target]:
+    """vLLM 0.32's documented shapes on a stand-in (tests/contract/thirdparty.py), not vLLM.
+
+    vLLM on CPU needs a 1.5-minute install with workarounds and a slow start,
+    so `make test` holds the SDK to its measured answers instead.
+    """
+    with third_party_server("vllm") as server:
+        yield Target(
+            name="vllm-stand-in",
+            base_url=server.root_url,  # vLLM serves /v1/rerank (and /rerank)
+            check_url=server.root_url,
+            api_key=None,
+            rerank_model=STAND_IN_RERANK_MODEL,
+            embedding_model="",
+            object_documents=400,
+            embeddings=False,
+            process=None,
+        )
 
 
-@pytest.fixture(params=TARGETS)
+REAL_SERVERS = {
+    "infinity": "infinity_root",
+    "infinity-v1": "infinity_v1",
+    "litellm": "litellm_proxy",
+}
+ALL_SERVERS = {**REAL_SERVERS, "vllm-stand-in": "vllm_stand_in"}
+
+
+@pytest.fixture(params=list(ALL_SERVERS))
 def target(request: pytest.FixtureRequest) -> Target:
-    """Each third-party server in turn."""
-    found: Target = request.getfixturevalue(_FIXTURES[request.param])
+    """Each third-party server in turn, and the vLLM stand-in."""
+    found: Target = request.getfixturevalue(ALL_SERVERS[request.param])
+    return found
+
+
+@pytest.fixture(params=list(REAL_SERVERS))
+def real_target(request: pytest.FixtureRequest) -> Target:
+    """Each real third-party server in turn."""
+    found: Target = request.getfixturevalue(REAL_SERVERS[request.param])
     return found

@@ -26,8 +26,8 @@ async def test_strict_rerank_raises_naming_each_deviating_field(
 
 
 def test_strict_return_documents_names_the_bare_string_document(target: Target) -> None:
-    if target.name == "litellm":
-        pytest.skip("the proxy sends documents as objects; its deviations are tested above")
+    if not target.name.startswith("infinity"):
+        pytest.skip("only infinity sends bare-string documents")
     with strict_client(target) as client, pytest.raises(APIResponseValidationError) as raised:
         client.rerank.create(
             model=target.rerank_model, query=QUERY, documents=DOCUMENTS, return_documents=True
@@ -36,6 +36,8 @@ def test_strict_return_documents_names_the_bare_string_document(target: Target) 
 
 
 def test_strict_embeddings(target: Target) -> None:
+    if not target.embeddings:
+        pytest.skip("no /embeddings on this server")
     with strict_client(target) as client:
         if not EMBEDDING_DEVIATIONS[target.name]:
             response = client.embeddings.create(model=target.embedding_model, input=DOCUMENTS[:2])
