@@ -275,3 +275,16 @@ async def test_embeddings_one_vector_per_input(target: Target, is_async: bool) -
     assert dimensions.pop() > 0
     assert one.data[0].embedding == pytest.approx(many.data[0].embedding, rel=1e-4, abs=1e-6)
     assert fields(many) == EMBEDDING_DEVIATIONS[target.name]
+
+
+def test_a_wrong_key_at_the_proxy_is_a_typed_error_naming_no_secret(litellm_proxy: Target) -> None:
+    """Without a database, LiteLLM answers a wrong key with 400 `No connected db.`, not 401."""
+    wrong = "sk-wrong-" + "0" * 24
+    with (
+        Together(base_url=litellm_proxy.base_url, api_key=wrong) as client,
+        pytest.raises(APIStatusError) as raised,
+    ):
+        client.rerank.create(model=litellm_proxy.rerank_model, query=QUERY, documents=DOCUMENTS)
+    assert raised.value.status_code == 400
+    assert "No connected db" in str(raised.value)
+    assert wrong not in str(raised.value)
