@@ -245,6 +245,13 @@ def target(request: pytest.FixtureRequest) -> Target:
     return found
 
 
+@pytest.fixture(params=["infinity", "infinity-v1"])
+def infinity_target(request: pytest.FixtureRequest) -> Target:
+    """infinity-emb in both layouts."""
+    found: Target = request.getfixturevalue(ALL_SERVERS[request.param])
+    return found
+
+
 @pytest.fixture(params=list(REAL_SERVERS))
 def real_target(request: pytest.FixtureRequest) -> Target:
     """Each real third-party server in turn."""
