@@ -107,6 +107,7 @@ class ServerProcess:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=env,
+            cwd=self.log_path.parent,  # what a server writes beside itself stays out of the repo
             start_new_session=True,
             preexec_fn=_die_with_parent,  # noqa: PLW1509 - only sets the death signal
         )
@@ -212,6 +213,7 @@ def infinity(
         port=port,
         health_path="/health",  # not under --url-prefix
         log_path=log_dir / f"{name}.log",
+        env={"INFINITY_HOME": str(log_dir)},  # its .infinity_cache, else in the working directory
     )
 
 
