@@ -212,6 +212,25 @@ def _shown_url(url: httpx.URL) -> str:
     return str(url.copy_with(userinfo=b"", query=None, fragment=None))
 
 
+def _fastapi_detail(detail: object) -> str:
+    """FastAPI's error body (infinity-emb, vLLM's 422s): `detail` text, or `loc: msg` items."""
+    if isinstance(detail, str):
+        return detail[:_MAX_TEXT_IN_MESSAGE]
+    if not isinstance(detail, list):
+        return ""
+    parts = []
+    for item in detail:
+        if isinstance(item, dict) and isinstance(item.get("msg"), str):
+            loc = item.get("loc")
+            # The first part says where in the request ("body", "query"): left out.
+            where = (
+                ".".join(str(p) for p in loc[1:]) if isinstance(loc, list) and len(loc) > 1 else ""
+            )
+            parts.append(f"{where}: {item['msg']}" if where else item["msg"])
+    text = "; ".join(parts)
+    return text[:_MAX_TEXT_IN_MESSAGE] + ("..." if len(text) > _MAX_TEXT_IN_MESSAGE else "")
+
+
 def _decode_body(response: httpx.Response) -> object:
     # Error bodies come from proxies and load balancers too: HTML, plain text
     # or nothing at all. None of that may stop the right error from being raised.
@@ -232,6 +251,9 @@ def _error_message(body: object) -> str:
             return error
         if isinstance(body.get("message"), str):
             return str(body["message"])
+        detail = _fastapi_detail(body.get("detail"))
+        if detail:
+            return detail
         return json.dumps(body)[:_MAX_TEXT_IN_MESSAGE]
     if isinstance(body, str):
         text = " ".join(body.split())

@@ -101,6 +101,9 @@ class ResponsePolicy:
 
     def __init__(self, strict: bool = False) -> None:
         self.strict = strict
+        # Set while this client's server sends bodies that need normalising
+        # (every vLLM or infinity answer does): parse those from JSON first.
+        self.normalise_first = False
         self._logged: set[str] = set()
         self._lock = threading.Lock()
 
@@ -211,12 +214,16 @@ def _validate(
     response: httpx.Response | None,
     what: str,
     normalise: Callable[[dict[str, Any], _Found], None],
+    *,
+    policy: ResponsePolicy,
 ) -> tuple[M, _Found | None]:
     """The typed response, straight from the bytes or else from normalised JSON."""
-    try:
-        return model.model_validate_json(content), None
-    except pydantic_core.ValidationError as exc:
-        error = exc
+    error: pydantic_core.ValidationError | None = None
+    if not policy.normalise_first:
+        try:
+            return model.model_validate_json(content), None
+        except pydantic_core.ValidationError as exc:
+            error = exc
     # Only a body the typed models refuse is read a second time.
     try:
         data = pydantic_core.from_json(content)
@@ -227,9 +234,21 @@ def _validate(
         normalise(data, found)
         if found.counts:
             try:
-                return model.model_validate(data), found
+                parsed = model.model_validate(data)
             except pydantic_core.ValidationError as exc:
                 error = exc
+            else:
+                # This server's answers need it: the next one skips the typed
+                # attempt that would fail (a third of the cost of a large answer).
+                policy.normalise_first = True
+                return parsed, found
+    if error is None:
+        # Normalised first, but this body needs nothing: parse it the usual way.
+        policy.normalise_first = False
+        try:
+            return model.model_validate_json(content), None
+        except pydantic_core.ValidationError as exc:
+            error = exc
     if response is None:
         raise error
     raise _fail(response, what, error) from None
@@ -323,7 +342,9 @@ def parse_rerank(
         _normalise_rerank(data, found, return_documents=return_documents)
 
     try:
-        parsed, found = _validate(_types().RerankResponse, content, response, "rerank", normalise)
+        parsed, found = _validate(
+            _types().RerankResponse, content, response, "rerank", normalise, policy=policy
+        )
     except pydantic_core.ValidationError:
         return None
     found = rerank_deviations(parsed, found, return_documents=return_documents)
@@ -336,7 +357,12 @@ def parse_embeddings(
     """The typed, normalised embeddings response; None (response None) where it would raise."""
     try:
         parsed, found = _validate(
-            _types().EmbeddingsResponse, content, response, "embeddings", _normalise_embeddings
+            _types().EmbeddingsResponse,
+            content,
+            response,
+            "embeddings",
+            _normalise_embeddings,
+            policy=policy,
         )
     except pydantic_core.ValidationError:
         return None

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.contract.thirdparty import EMBEDDING_MODEL, RERANK_MODEL, third_party_server
-from together_rerank import AsyncTogether, NotFoundError, Together
+from together_rerank import AsyncTogether, NotFoundError, Together, UnprocessableEntityError
 
 from .helpers import DOCS, MODEL, Caller, MockAPI
 
@@ -158,3 +158,24 @@ def test_the_cli_reaches_a_root_mounted_server() -> None:
         )
     assert done.returncode == 0, done.stderr
     assert '"index": 1' in done.stdout or '"index":1' in done.stdout
+
+
+def test_a_fastapi_error_body_gives_a_readable_message() -> None:
+    # infinity-emb refuses object documents with FastAPI's 422 body.
+    with (
+        third_party_server("infinity") as server,
+        Together(base_url=f"{server.root_url}/rerank", max_retries=0) as client,
+        pytest.raises(UnprocessableEntityError) as info,
+    ):
+        client.rerank.create(model=RERANK_MODEL, query="q", documents=[{"title": "a"}])
+    assert str(info.value) == "Error code: 422 - documents.0: Input should be a valid string"
+    assert info.value.body == {
+        "detail": [
+            {
+                "type": "string_type",
+                "loc": ["body", "documents", 0],
+                "msg": "Input should be a valid string",
+                "input": {"title": "a"},
+            }
+        ]
+    }

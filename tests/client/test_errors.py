@@ -131,7 +131,7 @@ def test_undecodable_error_body(mode: Caller) -> None:
         ({"error": {"message": "top_n: must be >= 1", "type": "x"}}, "top_n: must be >= 1"),
         ({"error": "model not found"}, "model not found"),
         ({"message": "flat message"}, "flat message"),
-        ({"detail": "something else"}, '"detail": "something else"'),
+        ({"detail": "something else"}, "400 - something else"),  # FastAPI's form
         (["a", "list"], '["a", "list"]'),
     ],
 )

@@ -86,8 +86,7 @@ BAD_BODIES: list[tuple[str, bytes, dict[str, Any], str]] = [
     (
         # A bare string is normalised (test_tolerance.py); a number is no document at all.
         "document wrong type",
-        b'{"object":"rerank","model":"m","results":[{"index":0,"relevance_score":1,'
-        b'"document":5}]}',
+        b'{"object":"rerank","model":"m","results":[{"index":0,"relevance_score":1,"document":5}]}',
         {"return_documents": True},
         "document",
     ),

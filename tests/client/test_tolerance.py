@@ -209,6 +209,49 @@ def test_a_body_that_is_not_json_still_names_the_json_error(mode: Caller) -> Non
         mode.rerank(api, model=MODEL, query="q", documents=DOCS)
 
 
+def test_a_client_alternating_between_forms_parses_each_body_on_its_own(mode: Caller) -> None:
+    # After a body that needed normalising, the client parses the next one from
+    # JSON first (a server that needs it once needs it every time); a body in the
+    # spec's form, or a broken one, must still come out exactly as on a fresh client.
+    bodies: list[Any] = [
+        _rerank_body(usage={"prompt_tokens": 7, "total_tokens": 7}),
+        _rerank_body(),
+        _rerank_body(usage={"prompt_tokens": 7, "total_tokens": 7}),
+        _rerank_body(results=[{"index": "1", "relevance_score": 0.5}], usage=...),
+        _rerank_body(usage={"prompt_tokens": 7, "total_tokens": 7}),
+        b'{"results": [',
+    ]
+    api = MockAPI(
+        *(
+            httpx.Response(200, content=b) if isinstance(b, bytes) else httpx.Response(200, json=b)
+            for b in bodies
+        )
+    )
+    outcomes: list[object] = []
+
+    def run(client: Any) -> None:
+        for _ in bodies:
+            try:
+                outcomes.append(client.rerank.create(model=MODEL, query="q", documents=DOCS))
+            except APIResponseValidationError as exc:
+                outcomes.append(str(exc))
+
+    async def run_async(client: Any) -> None:
+        for _ in bodies:
+            try:
+                outcomes.append(await client.rerank.create(model=MODEL, query="q", documents=DOCS))
+            except APIResponseValidationError as exc:
+                outcomes.append(str(exc))
+
+    mode._run(api, {"max_retries": 0}, run, run_async)
+    kinds = [_kinds(o) if not isinstance(o, str) else o for o in outcomes]
+    assert kinds[0] == kinds[2] == {"usage.completion_tokens: missing"}
+    assert kinds[1] == set()
+    assert "results.0.index" in str(kinds[3])
+    assert kinds[4] == {"usage.completion_tokens: missing"}
+    assert "JSON" in str(kinds[5])
+
+
 # --- embeddings -------------------------------------------------------------------------------
 
 
