@@ -89,9 +89,8 @@ class Server:
 def tiny_rerank_ms(servers: list[Server], rounds: int) -> dict[str, float]:
     """Median ms per round of the seed requests: each server and the model directly, interleaved.
 
-    The direct calls run in a secondary thread, as the servers' forward passes do:
-    on this loaded 2-core machine torch's two intra-op threads ran many times
-    slower when driven from a process's main thread.
+    The direct calls run in a secondary thread after a warm-up call in the main
+    thread, as the servers' forward passes do.
     """
     from sentence_transformers import SentenceTransformer
 
@@ -123,6 +122,10 @@ def tiny_rerank_ms(servers: list[Server], rounds: int) -> dict[str, float]:
                 if round_:  # the first round warms up
                     times[name].append(time.perf_counter() - started)
 
+    # As in the servers, whose engines warm up in the main thread before another
+    # thread runs the passes: here the first thread to run torch's parallel
+    # regions ran them many times slower than a thread started after it.
+    directly()
     worker = threading.Thread(target=measure)
     worker.start()
     worker.join()

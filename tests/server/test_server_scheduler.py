@@ -146,3 +146,34 @@ async def test_requests_still_being_prepared_join_the_next_pass() -> None:
     assert scheduler.stats.passes == 1
     assert scheduler.stats.shared_passes == 1
     assert [sorted(items) for items in gated.passes] == [[1, 2, 3]]
+
+
+async def test_equal_requests_finish_one_after_another_not_all_at_the_end() -> None:
+    gated = GatedLane()
+    scheduler = Scheduler(BatchLimits(max_batch_tokens=100, max_wait=0))
+    holder = asyncio.create_task(scheduler.results(plan(gated.lane, [0])))
+    await until(gated.entered.is_set)
+    tasks = [asyncio.create_task(scheduler.results(plan(gated.lane, range(10)))) for _ in range(3)]
+    await until(lambda: scheduler.stats.requests == 4)
+    gated.gate.set()
+    await asyncio.gather(holder, *tasks)
+    # Request 2 whole in pass 2, then request 3, then request 4: each done as early as can be.
+    assert [p.requests for p in scheduler.trace][1:] == [((2, 10),), ((3, 10),), ((4, 10),)]
+
+
+async def test_the_oldest_request_progresses_in_every_pass_however_many_smaller_ones_come() -> None:
+    gated = GatedLane()
+    scheduler = Scheduler(BatchLimits(max_batch_tokens=100, max_wait=0))
+    large = asyncio.create_task(scheduler.results(plan(gated.lane, range(30))))
+    await until(gated.entered.is_set)
+    smaller = [
+        asyncio.create_task(scheduler.results(plan(gated.lane, range(10)))) for _ in range(5)
+    ]
+    await until(lambda: scheduler.stats.requests == 6)
+    gated.gate.set()
+    await asyncio.gather(large, *smaller)
+    trace = list(scheduler.trace)
+    last_large = max(p.seq for p in trace if any(job == 1 for job, _ in p.requests))
+    for record in trace:
+        if record.seq <= last_large:
+            assert any(job == 1 for job, _ in record.requests), record

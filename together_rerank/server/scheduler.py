@@ -10,12 +10,14 @@ How a micro-batch is formed (`Scheduler._select`):
 
 * **Lanes.** Items of one `Lane` (one model and one kind of pass) can share a
   pass; ``minilm``'s rerank and embeddings items share one lane.
-* **Round-robin across requests.** The worker takes one item from each waiting
-  request in turn, starting after the request it served first last time, until
-  the next item would push the pass over ``max_batch_tokens`` *padded* tokens
-  (items x longest item). A request of 10,000 documents is so cut into many
-  passes, and a request arriving meanwhile gets its items into the very next
-  pass: its wait is bounded by one pass, not by the large request.
+* **Fair and short-first.** A pass holds at most ``max_batch_tokens``
+  *padded* tokens (items x the longest item), so a request of 10,000
+  documents is cut into many passes. Each pass takes one item of the oldest
+  waiting request (so every request progresses), then fills up with the
+  items of the requests with the fewest tokens left: a request arriving while
+  a large one runs is done in the very next pass (its wait is bounded by the
+  pass under way, not by the large request), and equal requests finish one
+  after another rather than all at the end.
 * **Length order.** Each request's items are taken shortest first, and the
   chosen items are run sorted by length in passes split where lengths jump,
   so padding stays small.
@@ -309,33 +311,36 @@ class Scheduler:
         return self._select()
 
     def _select(self) -> _Selection:
+        """Take the next pass's items: one of the oldest request's, then shortest requests first."""
         budget = self.limits.max_batch_tokens
-        first = self._jobs[0]
-        selection = _Selection(first.plan.lane)
+        oldest = self._jobs[0]
+        selection = _Selection(oldest.plan.lane)
         jobs = [job for job in self._jobs if job.plan.lane is selection.lane]
         longest = 0
-        open_jobs = list(jobs)
-        while open_jobs:
-            still_open = []
-            for job in open_jobs:
-                index = job.order[0]
-                cost = job.plan.costs[index]
-                count = len(selection.picks)
-                if count and (count + 1) * max(longest, cost) > budget:
-                    continue
-                job.order.popleft()
-                selection.picks.append((job, index))
-                longest = max(longest, cost)
-                job.queued_tokens -= cost
-                self._queued_tokens -= cost
-                if job.order:
-                    still_open.append(job)
-            open_jobs = still_open
-        # Round-robin: the request served first now goes last next time.
-        self._jobs.remove(first)
-        if first.order:
-            self._jobs.append(first)
-        for job in jobs[1:]:
+
+        def take(job: _Job) -> bool:
+            """Add `job`'s next item if the pass has room for it."""
+            nonlocal longest
+            index = job.order[0]
+            cost = job.plan.costs[index]
+            count = len(selection.picks)
+            if count and (count + 1) * max(longest, cost) > budget:
+                return False
+            job.order.popleft()
+            selection.picks.append((job, index))
+            longest = max(longest, cost)
+            job.queued_tokens -= cost
+            self._queued_tokens -= cost
+            return True
+
+        # The oldest request always progresses, so no request waits forever behind
+        # a stream of smaller ones; the rest of the pass goes to the requests
+        # with the least work left, so a small request is done in the next pass.
+        take(oldest)
+        for job in sorted(jobs, key=lambda j: (j.queued_tokens, j.id)):
+            while job.order and take(job):
+                pass
+        for job in jobs:
             if not job.order:
                 self._jobs.remove(job)
         return selection
