@@ -177,3 +177,18 @@ async def test_the_oldest_request_progresses_in_every_pass_however_many_smaller_
     for record in trace:
         if record.seq <= last_large:
             assert any(job == 1 for job, _ in record.requests), record
+
+
+async def test_models_take_turns_so_one_models_large_request_does_not_hold_up_another() -> None:
+    gated = GatedLane()
+    other = Lane("other", lambda items: [-item for item in items])
+    scheduler = Scheduler(BatchLimits(max_batch_tokens=100, max_wait=0))
+    large = asyncio.create_task(scheduler.results(plan(gated.lane, range(50))))
+    await until(gated.entered.is_set)
+    small = asyncio.create_task(scheduler.results(plan(other, [5])))
+    await until(lambda: scheduler.stats.requests == 2)
+    gated.gate.set()
+    assert await small == [-5]
+    await large
+    lanes = [p.lane for p in scheduler.trace]
+    assert lanes[:3] == ["doubler", "other", "doubler"]

@@ -9,7 +9,8 @@ so the event loop never runs the model.
 How a micro-batch is formed (`Scheduler._select`):
 
 * **Lanes.** Items of one `Lane` (one model and one kind of pass) can share a
-  pass; ``minilm``'s rerank and embeddings items share one lane.
+  pass; ``minilm``'s rerank and embeddings items share one lane. Lanes with
+  waiting items take turns, the one served longest ago first.
 * **Fair and short-first.** A pass holds at most ``max_batch_tokens``
   *padded* tokens (items x the longest item), so a request of 10,000
   documents is cut into many passes. Each pass takes one item of the oldest
@@ -206,6 +207,8 @@ class Scheduler:
         self._incoming = 0
         self._rate = _INITIAL_RATE
         self._thread: threading.Thread | None = None
+        self._served: dict[Lane, int] = {}
+        self._turns = itertools.count(1)
 
     @property
     def queued_tokens(self) -> int:
@@ -313,9 +316,15 @@ class Scheduler:
     def _select(self) -> _Selection:
         """Take the next pass's items: one of the oldest request's, then shortest requests first."""
         budget = self.limits.max_batch_tokens
-        oldest = self._jobs[0]
-        selection = _Selection(oldest.plan.lane)
-        jobs = [job for job in self._jobs if job.plan.lane is selection.lane]
+        # Lanes (models) take turns: the one served longest ago goes next.
+        waiting: dict[Lane, int] = {}
+        for job in self._jobs:
+            waiting.setdefault(job.plan.lane, job.id)
+        lane = min(waiting, key=lambda ln: (self._served.get(ln, 0), waiting[ln]))
+        self._served[lane] = next(self._turns)
+        selection = _Selection(lane)
+        jobs = [job for job in self._jobs if job.plan.lane is lane]
+        oldest = jobs[0]
         longest = 0
 
         def take(job: _Job) -> bool:
