@@ -7,6 +7,9 @@ checkout, e.g. a ``git worktree`` of main, through ``PYTHONPATH``):
 * tiny rerank: the seed's three rerank requests one after another through the
   server, against scoring them by calling the same model directly in this
   process (median of rounds; target <= 1.15x);
+* a 2-document rerank request's p50/p99 latency while a large rerank request
+  (``--large`` documents of 50 words, resent back to back) runs, against the
+  same request on the idle server;
 * embeddings under closed-loop load (aiohttp): C workers each sending one
   request after another of T unique 50-word texts for S seconds; texts/s and
   p50/p99 latency.
@@ -89,9 +92,8 @@ class Server:
 def tiny_rerank_ms(servers: list[Server], rounds: int) -> dict[str, float]:
     """Median ms per round of the seed requests: each server and the model directly, interleaved.
 
-    The direct calls run in a secondary thread, as the servers' forward passes do:
-    on this loaded 2-core machine torch's two intra-op threads ran many times
-    slower when driven from a process's main thread.
+    The direct calls run in a secondary thread after a warm-up call in the main
+    thread, as the servers' forward passes do.
     """
     from sentence_transformers import SentenceTransformer
 
@@ -123,6 +125,10 @@ def tiny_rerank_ms(servers: list[Server], rounds: int) -> dict[str, float]:
                 if round_:  # the first round warms up
                     times[name].append(time.perf_counter() - started)
 
+    # As in the servers, whose engines warm up in the main thread before another
+    # thread runs the passes: here the first thread to run torch's parallel
+    # regions ran them many times slower than a thread started after it.
+    directly()
     worker = threading.Thread(target=measure)
     worker.start()
     worker.join()
@@ -172,11 +178,66 @@ async def embeddings_load(
     }
 
 
+def small_during_large(server: Server, documents: int, seconds: float) -> dict[str, float]:
+    """p50/p99 of 2-document rerank requests sent one after another: idle, then while a
+    request of `documents` 50-word documents runs (the large request is resent until
+    `seconds` have passed)."""
+    rng = random.Random(3)
+    large = {
+        "model": MODEL,
+        "query": "which harbor?",
+        "documents": [" ".join(rng.choice(_WORDS) for _ in range(50)) for _ in range(documents)],
+    }
+    small = {"model": MODEL, "query": "which harbor?", "documents": ["a harbor", "a violin"]}
+
+    def p(values: list[float], q: float) -> float:
+        values = sorted(values)
+        return values[min(len(values) - 1, int(len(values) * q))]
+
+    with httpx.Client(base_url=server.url, timeout=600) as client:
+        idle = []
+        for _ in range(20):
+            started = time.perf_counter()
+            client.post("/v1/rerank", json=small).raise_for_status()
+            idle.append(time.perf_counter() - started)
+        busy: list[float] = []
+        stop = threading.Event()
+
+        def keep_large_running() -> None:
+            with httpx.Client(base_url=server.url, timeout=600) as other:
+                while not stop.is_set():
+                    other.post("/v1/rerank", json=large).raise_for_status()
+
+        runner = threading.Thread(target=keep_large_running)
+        runner.start()
+        time.sleep(1.0)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            client.post("/v1/rerank", json=small).raise_for_status()
+            busy.append(time.perf_counter() - started)
+        stop.set()
+        runner.join()
+    return {
+        "idle_p50": p(idle, 0.5),
+        "idle_p99": p(idle, 0.99),
+        "busy_p50": p(busy, 0.5),
+        "busy_p99": p(busy, 0.99),
+        "busy_n": len(busy),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--baseline", type=Path, help="another checkout to measure first")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument(
+        "--large",
+        type=int,
+        default=300,
+        help="documents of the large request in the small-during-large row (0: skip the row)",
+    )
     parser.add_argument(
         "--load", default="64x1,8x32", help="concurrency x texts per request, comma-separated"
     )
@@ -192,6 +253,14 @@ def main() -> None:
         print(f"seed rerank requests (3), model called directly: {direct:.1f} ms per round")
         for name, ms in tiny.items():
             print(f"{name}: through the server {ms:.1f} ms per round = {ms / direct:.2f}x")
+        for server in servers if args.large else []:
+            row = small_during_large(server, args.large, args.seconds)
+            print(
+                f"{server.name}: 2-document rerank while {args.large} x 50 words run: "
+                f"p50 {row['busy_p50'] * 1000:.0f} ms, p99 {row['busy_p99'] * 1000:.0f} ms "
+                f"({row['busy_n']:.0f} requests); idle p50 {row['idle_p50'] * 1000:.0f} ms, "
+                f"p99 {row['idle_p99'] * 1000:.0f} ms: p99 {row['busy_p99'] / row['idle_p99']:.1f}x"
+            )
         # Alternate the servers, twice, so that the machine's drift hits both alike.
         for concurrency, texts in loads:
             for server in servers * 2:

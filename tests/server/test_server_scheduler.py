@@ -63,11 +63,12 @@ async def test_a_small_request_is_served_before_the_rest_of_a_large_one() -> Non
     trace = list(scheduler.trace)
     small_pass = next(p.seq for p in trace if any(job == 2 for job, _ in p.requests))
     large_passes = [p.seq for p in trace if any(job == 1 for job, _ in p.requests)]
-    # Served in the pass right after the one running when it came, not after the large one.
+    # Served in the pass right after the one running when it came, not after the large one,
+    # in a short pass: its own items and the one item the oldest request always gets.
     assert small_pass == 2
+    assert trace[1].requests == ((1, 1), (2, 2))
     assert max(large_passes) > small_pass
-    # 10 items of 10 tokens per pass, 2 of them the small request's once.
-    assert len(large_passes) == 11
+    assert len(large_passes) == 11  # 10, 1, then 89 in passes of 10
 
 
 async def test_passes_respect_the_token_budget_and_run_items_sorted_by_length() -> None:
@@ -146,3 +147,49 @@ async def test_requests_still_being_prepared_join_the_next_pass() -> None:
     assert scheduler.stats.passes == 1
     assert scheduler.stats.shared_passes == 1
     assert [sorted(items) for items in gated.passes] == [[1, 2, 3]]
+
+
+async def test_equal_requests_finish_one_after_another_not_all_at_the_end() -> None:
+    gated = GatedLane()
+    scheduler = Scheduler(BatchLimits(max_batch_tokens=100, max_wait=0))
+    holder = asyncio.create_task(scheduler.results(plan(gated.lane, [0])))
+    await until(gated.entered.is_set)
+    tasks = [asyncio.create_task(scheduler.results(plan(gated.lane, range(10)))) for _ in range(3)]
+    await until(lambda: scheduler.stats.requests == 4)
+    gated.gate.set()
+    await asyncio.gather(holder, *tasks)
+    # Request 2 whole in pass 2, then request 3, then request 4: each done as early as can be.
+    assert [p.requests for p in scheduler.trace][1:] == [((2, 10),), ((3, 10),), ((4, 10),)]
+
+
+async def test_the_oldest_request_progresses_in_every_pass_however_many_smaller_ones_come() -> None:
+    gated = GatedLane()
+    scheduler = Scheduler(BatchLimits(max_batch_tokens=100, max_wait=0))
+    large = asyncio.create_task(scheduler.results(plan(gated.lane, range(30))))
+    await until(gated.entered.is_set)
+    smaller = [
+        asyncio.create_task(scheduler.results(plan(gated.lane, range(10)))) for _ in range(5)
+    ]
+    await until(lambda: scheduler.stats.requests == 6)
+    gated.gate.set()
+    await asyncio.gather(large, *smaller)
+    trace = list(scheduler.trace)
+    last_large = max(p.seq for p in trace if any(job == 1 for job, _ in p.requests))
+    for record in trace:
+        if record.seq <= last_large:
+            assert any(job == 1 for job, _ in record.requests), record
+
+
+async def test_models_take_turns_so_one_models_large_request_does_not_hold_up_another() -> None:
+    gated = GatedLane()
+    other = Lane("other", lambda items: [-item for item in items])
+    scheduler = Scheduler(BatchLimits(max_batch_tokens=100, max_wait=0))
+    large = asyncio.create_task(scheduler.results(plan(gated.lane, range(50))))
+    await until(gated.entered.is_set)
+    small = asyncio.create_task(scheduler.results(plan(other, [5])))
+    await until(lambda: scheduler.stats.requests == 2)
+    gated.gate.set()
+    assert await small == [-5]
+    await large
+    lanes = [p.lane for p in scheduler.trace]
+    assert lanes[:3] == ["doubler", "other", "doubler"]

@@ -82,7 +82,7 @@ _TOKEN_OPTIONS = (
         "--max-batch-tokens",
         "max_batch_tokens",
         "model engines: at most N padded tokens per forward pass, shared by concurrent "
-        "requests (default: 2048)",
+        "requests (default: 1024)",
     ),
     (
         "--max-queue-tokens",

@@ -2,7 +2,10 @@
 
 An `Engine` scores documents for ``POST /rerank`` (`Engine.score`), embeds
 texts for ``POST /embeddings`` (`Engine.embed`), or both; `Engine.kinds` says
-which. `ENGINE_TYPES` maps every engine name ``--model NAME=ENGINE`` accepts to
+which. A model engine is `Engine.batched`: it also turns a request into a
+`Plan` of model items (`Engine.plan_score`, `Engine.plan_embed`) that the
+server's batching scheduler runs in passes shared with other requests.
+`ENGINE_TYPES` maps every engine name ``--model NAME=ENGINE`` accepts to
 its `EngineType`; a name ending in ``:`` takes an argument (``cross-encoder:PATH``).
 
 Engines are built lazily and at most once per process (`get_engine`), so that a
