@@ -431,3 +431,39 @@ def test_a_hit_keeps_the_answers_headers_and_is_marked(tmp_path: Path, on_disk: 
     assert CACHE_HEADER not in fresh.headers
     assert "set-cookie" not in hit.headers
     assert hit.parse() == fresh.parse()
+
+
+# vLLM's form: no `object`, usage without `completion_tokens`; a right ranking.
+VLLM_FORM = {
+    "id": "rerank-1",
+    "model": "m",
+    "usage": {"prompt_tokens": 9, "total_tokens": 9},
+    "results": [
+        {"index": 1, "relevance_score": 0.9},
+        {"index": 0, "relevance_score": 0.5},
+        {"index": 2, "relevance_score": 0.1},
+    ],
+}
+
+
+@pytest.mark.parametrize("on_disk", [False, True], ids=["memory", "disk"])
+def test_a_hit_of_a_tolerated_answer_is_parsed_and_flagged_as_the_fresh_one_was(
+    mode: Caller, on_disk: bool, tmp_path: Path
+) -> None:
+    # The cache stores the bytes the client accepted, so a hit goes through the
+    # same tolerance policy: same answer, same deviations, and a strict client
+    # sharing the cache still refuses what the server really sent.
+    api = MockAPI(*[httpx.Response(200, json=VLLM_FORM) for _ in range(3)])
+    cache = CachePlugin(directory=tmp_path) if on_disk else CachePlugin()
+    args = {"model": "m", "query": "q", "documents": DOCUMENTS}
+    fresh = mode.rerank(api, client={"plugins": [cache]}, **args)
+    hit = mode.rerank(api, client={"plugins": [cache]}, **args)
+    assert api.calls == 1
+    assert hit == fresh
+    assert hit.usage is not None
+    assert hit.usage.completion_tokens == 0
+    assert fresh.deviations
+    assert hit.deviations == fresh.deviations
+    with pytest.raises(APIResponseValidationError, match="completion_tokens"):
+        mode.rerank(api, client={"plugins": [cache], "strict": True}, **args)
+    assert api.calls == 1  # the strict client's refusal came from the cached bytes
