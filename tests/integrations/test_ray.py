@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 ray = pytest.importorskip("ray", reason="the `ray` extra is not installed")
@@ -37,12 +38,16 @@ from benchmarks import ray_scale  # noqa: E402
 from together_rerank import (  # noqa: E402
     AsyncTogether,
     BadRequestError,
+    RateLimitError,
+    RequestOptions,
     RerankResponse,
+    Sleep,
     TogetherError,
 )
 from together_rerank.integrations.ray import (  # noqa: E402
     TogetherReranker,
     _Budget,
+    _JobRateLimitPlugin,
     _Slots,
     job_rate_limit,
     rerank_dataset,
@@ -383,6 +388,40 @@ async def test_a_429_at_one_actor_reaches_the_others_within_a_round_trip(cluster
     assert other.hold_until >= time.monotonic() + 1
     # ...and its next send time comes after the hold.
     assert await _take(other) >= other.hold_until - 0.05
+
+
+async def _send_through(plugin: _JobRateLimitPlugin, answer: httpx.Response) -> httpx.Response:
+    """Drive the plugin's flow as the client's async driver does, answering its request."""
+    request = httpx.Request("POST", "http://127.0.0.1:9/v1/rerank")
+    options = RequestOptions(max_retries=0, timeout=httpx.Timeout(5.0))
+    flow = plugin.handle(request, options)
+    step = next(flow)
+    try:
+        while True:
+            if isinstance(step, Sleep):
+                await asyncio.sleep(step.seconds)
+                step = flow.send(None)
+            else:
+                answer.request = step
+                step = flow.send(answer)
+    except StopIteration as stop:
+        result: httpx.Response = stop.value
+        return result
+
+
+async def test_a_429_holds_the_job_for_all_the_server_asked_up_to_the_max(cluster: None) -> None:
+    # Above the retry policy's 60 s cap, the job used to hold for 1 s only.
+    slots = _Slots(job_rate_limit(600, name="test-long-hold"))
+    plugin = _JobRateLimitPlugin(slots)
+    await _send_through(plugin, httpx.Response(429, headers={"retry-after": "90"}))
+    assert slots.hold_until >= time.monotonic() + 85
+    longer = _Slots(job_rate_limit(600, name="test-too-long-hold"))
+    with pytest.raises(RateLimitError, match="900 s"):
+        await _send_through(
+            _JobRateLimitPlugin(longer), httpx.Response(429, headers={"retry-after": "900"})
+        )
+    # Held for the longest a job waits, then the server answers for itself again.
+    assert time.monotonic() + 290 <= longer.hold_until <= time.monotonic() + 301
 
 
 def test_one_rate_limit_actor_per_name_and_rate(cluster: None) -> None:

@@ -51,9 +51,16 @@ import ray
 import ray.data
 
 from .._client import AsyncTogether
-from .._exceptions import InvalidArgumentError, InvalidArgumentTypeError, TogetherError
+from .._exceptions import (
+    InvalidArgumentError,
+    InvalidArgumentTypeError,
+    RateLimitError,
+    TogetherError,
+    make_status_error,
+)
 from .._plugins import Flow, Plugin, RequestOptions, Sleep
 from .._validation import check_rerank_args
+from ..plugins.rate_limit import DEFAULT_MAX_WAIT
 from ..plugins.retry import RetryPolicy
 
 if TYPE_CHECKING:
@@ -275,9 +282,19 @@ class _JobRateLimitPlugin:
         assert response is not None
         if response.status_code == 429:
             delay = self._policy.server_delay(response.headers)
-            if delay is None or not 0 < delay <= self._policy.max_server_delay:
+            if delay is None or not (math.isfinite(delay) and delay > 0):
                 delay = _DEFAULT_HOLD_SECONDS
-            self._slots.hold(delay)
+            # The whole wait the server asked for, as RateLimitPlugin keeps it: the
+            # retry policy's 60 s cap is for one call's backoff, not for the job.
+            self._slots.hold(min(delay, DEFAULT_MAX_WAIT))
+            if delay > DEFAULT_MAX_WAIT:
+                status = make_status_error(response)
+                raise RateLimitError(
+                    f"{status} (the job's rate limit: the server asked for {delay:.0f} s "
+                    f"without requests, more than the {DEFAULT_MAX_WAIT:g} s a job waits)",
+                    response=response,
+                    body=status.body,
+                )
         return response
 
 
