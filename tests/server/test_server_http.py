@@ -271,3 +271,38 @@ async def test_scoring_a_big_request_does_not_block_a_small_one(
     assert big_saw_small_done == [True]
     assert len(scoring_threads) == 2
     assert loop_thread not in scoring_threads
+
+
+# A hang never yields to asyncio's own timeout: pytest-timeout's signal ends it.
+@pytest.mark.timeout(30)
+async def test_an_in_process_caller_that_never_reports_a_disconnect_is_answered() -> None:
+    # After the body, `receive` here answers at once with another message rather
+    # than waiting for a disconnect (in-process ASGI callers do). The watch for a
+    # client going away used to loop on it without ever yielding: the request hung.
+    app = create_app(ServerConfig(models={"m": "term-overlap"}))
+    body = dumps({"model": "m", "query": "alpha", "documents": ["alpha", "beta"]})
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/rerank",
+        "raw_path": b"/v1/rerank",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json"), (b"host", b"test")],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
+    await asyncio.wait_for(app(scope, receive, send), timeout=20)
+    assert sent[0]["status"] == 200

@@ -155,10 +155,11 @@ async def _unless_disconnected(
     async with anyio.create_task_group() as group:
 
         async def watch() -> None:
-            # The body has been read: the next message is the client going away.
-            while (await request.receive())["type"] != "http.disconnect":
-                pass
-            group.cancel_scope.cancel()
+            # The body has been read: the next message is the client going away. An
+            # ASGI caller that answers anything else at once (an in-process one) gets
+            # no watch: looping on it would never yield the event loop to `work`.
+            if (await request.receive())["type"] == "http.disconnect":
+                group.cancel_scope.cancel()
 
         group.start_soon(watch)
         try:
