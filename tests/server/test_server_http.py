@@ -174,11 +174,16 @@ async def test_chunked_body_over_the_limit_is_413_without_reading_it_all() -> No
     assert sent < 1000
 
 
-async def test_non_numeric_content_length_is_400(app: Starlette) -> None:
+async def _raw_post(app: Any, body: bytes, headers: list[tuple[bytes, bytes]]) -> list[Message]:
+    """POST `body` to /v1/rerank as an in-process ASGI caller; the messages sent back.
+
+    Its `receive` answers the body again at once to every call, as in-process
+    callers may, rather than waiting for the client to go away.
+    """
     messages: list[Message] = []
 
     async def receive() -> Message:
-        return {"type": "http.request", "body": b"{}", "more_body": False}
+        return {"type": "http.request", "body": body, "more_body": False}
 
     async def send(message: Message) -> None:
         messages.append(message)
@@ -193,11 +198,18 @@ async def test_non_numeric_content_length_is_400(app: Starlette) -> None:
         "raw_path": b"/v1/rerank",
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"content-type", b"application/json"), (b"content-length", b"1_0")],
+        "headers": headers,
         "client": ("127.0.0.1", 1),
         "server": ("testserver", 80),
     }
     await app(scope, receive, send)
+    return messages
+
+
+async def test_non_numeric_content_length_is_400(app: Starlette) -> None:
+    messages = await _raw_post(
+        app, b"{}", [(b"content-type", b"application/json"), (b"content-length", b"1_0")]
+    )
     assert messages[0]["status"] == 400
     assert b"Content-Length" in messages[1]["body"]
 
@@ -276,33 +288,12 @@ async def test_scoring_a_big_request_does_not_block_a_small_one(
 # A hang never yields to asyncio's own timeout: pytest-timeout's signal ends it.
 @pytest.mark.timeout(30)
 async def test_an_in_process_caller_that_never_reports_a_disconnect_is_answered() -> None:
-    # After the body, `receive` here answers at once with another message rather
-    # than waiting for a disconnect (in-process ASGI callers do). The watch for a
-    # client going away used to loop on it without ever yielding: the request hung.
+    # After the body, this caller's `receive` answers at once with another
+    # message rather than waiting for a disconnect. The watch for a client going
+    # away used to loop on it without ever yielding: the request hung.
     app = create_app(ServerConfig(models={"m": "term-overlap"}))
     body = dumps({"model": "m", "query": "alpha", "documents": ["alpha", "beta"]})
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    sent: list[Message] = []
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/v1/rerank",
-        "raw_path": b"/v1/rerank",
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(b"content-type", b"application/json"), (b"host", b"test")],
-        "client": ("127.0.0.1", 1),
-        "server": ("127.0.0.1", 80),
-    }
-    await asyncio.wait_for(app(scope, receive, send), timeout=20)
+    sent = await asyncio.wait_for(
+        _raw_post(app, body, [(b"content-type", b"application/json")]), timeout=20
+    )
     assert sent[0]["status"] == 200
