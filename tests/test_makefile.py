@@ -55,6 +55,9 @@ def project(tmp_path: Path) -> Path:
         pytest.skip("make is not installed")
     shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n", encoding="utf-8")
+    # The install stamp also watches the version (a bump reinstalls).
+    (tmp_path / "together_rerank").mkdir()
+    (tmp_path / "together_rerank" / "_version.py").write_text('__version__ = "0"\n', "utf-8")
     fake = tmp_path / "fake-python"
     fake.write_text(FAKE_PYTHON, encoding="utf-8")
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
