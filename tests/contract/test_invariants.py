@@ -131,9 +131,11 @@ def test_scores_by_index_ignores_results_that_name_no_document_for_certain() -> 
 
 
 def test_same_score_is_relative_with_a_floor_at_zero() -> None:
-    # Float32 rounding (about 6e-8, relative) is the same score; 1e-5 is not.
+    # Float32 rounding accumulated through a model (up to about 2e-6, relative,
+    # measured on real servers) is the same score; 1e-4 is not.
     assert invariants.same_score(1.0, 1.0 + 1e-7)
-    assert not invariants.same_score(1.0, 1.0 + 1e-5)
+    assert invariants.same_score(1.0, 1.0 + 2e-6)
+    assert not invariants.same_score(1.0, 1.0 + 1e-4)
     assert invariants.same_score(0.0, 1e-10)
     assert not invariants.same_score(0.0, 1e-8)
     assert invariants.first_score_difference({0: 0.5, 1: 0.2}, {1: 0.3, 2: 0.0}) == (1, 0.2, 0.3)

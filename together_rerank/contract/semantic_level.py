@@ -10,6 +10,7 @@ an unreadable one as not applicable; `answers_valid_requests` reports those.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from .._client import Together
@@ -50,6 +51,10 @@ UNCHECKED = (
 SingleCheck = Callable[[RerankCall, list[Result], dict[str, Any]], bool | None]
 
 
+def _documents_as_asked(call: RerankCall, results: list[Result], body: dict[str, Any]) -> None:
+    invariants.check_documents(results, call.documents, call.return_documents)
+
+
 def semantic_properties(client: Together, model: str) -> list[Property[Any]]:
     """Every semantic property, sending through `client` with `model`."""
 
@@ -64,23 +69,37 @@ def semantic_properties(client: Together, model: str) -> list[Property[Any]]:
 
     calls = rerank_calls()
 
+    def judged(call: RerankCall, judge: SingleCheck) -> Outcome:
+        exchange = send(call)
+        results = read_results(exchange.answer)
+        if isinstance(results, str):
+            return Outcome.UNCHECKED
+        try:
+            checked = judge(call, results, exchange.answer.body)
+        except Violation as violation:
+            raise violation.with_evidence(**exchange.describe()).with_impact(
+                _impact(exchange)
+            ) from None
+        return Outcome.UNCHECKED if checked is False else Outcome.HELD
+
     def single(
         name: str, summary: str, judge: SingleCheck, unchecked: str = UNCHECKED
     ) -> Property[RerankCall]:
-        def check(call: RerankCall) -> Outcome:
-            exchange = send(call)
-            results = read_results(exchange.answer)
-            if isinstance(results, str):
-                return Outcome.UNCHECKED
-            try:
-                checked = judge(call, results, exchange.answer.body)
-            except Violation as violation:
-                raise violation.with_evidence(**exchange.describe()).with_impact(
-                    _impact(exchange)
-                ) from None
-            return Outcome.UNCHECKED if checked is False else Outcome.HELD
+        return Property(
+            name,
+            Level.SEMANTIC,
+            summary,
+            calls,
+            lambda call: judged(call, judge),
+            unchecked=unchecked,
+        )
 
-        return Property(name, Level.SEMANTIC, summary, calls, check, unchecked=unchecked)
+    def documents_returned(call: RerankCall) -> Outcome:
+        # The call as drawn and again with return_documents the other way, so that
+        # both sides are judged whichever values the examples happened to draw.
+        flipped = replace(call, return_documents=not call.return_documents)
+        outcomes = [judged(each, _documents_as_asked) for each in (call, flipped)]
+        return Outcome.HELD if Outcome.HELD in outcomes else Outcome.UNCHECKED
 
     def answers(call: RerankCall) -> Outcome:
         exchange = send(call)
@@ -173,12 +192,13 @@ def semantic_properties(client: Together, model: str) -> list[Property[Any]]:
                 results, len(call.documents), call.top_n
             ),
         ),
-        single(
+        Property(
             "return_documents",
+            Level.SEMANTIC,
             "document returned exactly when return_documents is true",
-            lambda call, results, body: invariants.check_documents(
-                results, call.documents, call.return_documents
-            ),
+            calls,
+            documents_returned,
+            unchecked=UNCHECKED,
         ),
         single(
             "usage_consistent",
