@@ -85,6 +85,15 @@ EXPECTED["litellm"] = (
 )
 
 
+# FAILs that show only when schemathesis happens to draw the request that exposes
+# them (the draws move whenever the spec or the checker's strategies change):
+# each is deserved when it shows, and its meaning for this SDK is still asserted.
+MAY_FAIL: dict[str, set[str]] = {
+    # `model: ""` is one negative example among many
+    "vllm": {"negative_data_rejection"},
+}
+
+
 def test_check_gives_each_property_the_verdict_the_server_deserves(
     real_target: Target, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -98,10 +107,14 @@ def test_check_gives_each_property_the_verdict_the_server_deserves(
     fails, skips, impacts = EXPECTED[target.name]
     status = {result["name"]: result["status"] for result in report["results"]}
     assert len(status) == len(ALL_PROPERTIES), out
-    assert {name for name, verdict in status.items() if verdict == "FAIL"} == fails, out
+    failed = {name for name, verdict in status.items() if verdict == "FAIL"}
+    may_fail = MAY_FAIL.get(target.name, set())
+    assert fails - may_fail <= failed <= fails, out
     assert {name for name, verdict in status.items() if verdict == "SKIP"} == skips, out
     impact = {result["name"]: result.get("impact") for result in report["results"]}
-    assert {name: impact[name] for name in fails} == impacts, out
+    assert {name: impact[name] for name in failed} == {
+        name: meaning for name, meaning in impacts.items() if name in failed
+    }, out
     assert code == (6 if fails else 0)
     assert report["sdk_can_use"] is True, out
     # The key never shows, though the proxy echoes parts of what it was sent.
