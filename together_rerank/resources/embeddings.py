@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -19,29 +19,6 @@ from ._resource import Resource, asend, async_raw_method, raw_method, send
 from ._signatures import AsyncEmbeddingsSignatures, EmbeddingsSignatures
 
 __all__ = ["AsyncEmbeddings", "Embeddings"]
-
-
-def embeddings_call(
-    *,
-    model: str,
-    input: str | Sequence[str],
-    extra_headers: Mapping[str, str] | None,
-    extra_query: Mapping[str, Any] | None,
-    extra_body: Mapping[str, Any] | None,
-    timeout: Timeout | None,
-    max_retries: int | None,
-    kwargs: Mapping[str, Any],
-) -> APICall[EmbeddingsResponse]:
-    """Validate the arguments and build the call; shared by the sync and async resources."""
-    return embeddings_body_call(
-        {"model": model, "input": input},
-        extra_headers=extra_headers,
-        extra_query=extra_query,
-        extra_body=extra_body,
-        timeout=timeout,
-        max_retries=max_retries,
-        kwargs=kwargs,
-    )
 
 
 def embeddings_body_call(
