@@ -67,6 +67,17 @@ class ServerConfig:
     """Most words (`text.words`) in a rerank ``query`` (400 beyond, ``param: query``)."""
     max_work: int = DEFAULT_MAX_WORK
     """Most query words x documents in one rerank request (400 beyond, ``param: documents``)."""
+    heavy_body_bytes: int = DEFAULT_HEAVY_BODY_BYTES
+    """Bodies larger than this are heavy: `heavy_concurrency` of them are computed at a time."""
+    heavy_concurrency: int = DEFAULT_HEAVY_CONCURRENCY
+    """How many heavy requests are computed at a time (the others wait their turn)."""
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    """Seconds a connection may take to send a request's headers (then it is closed)."""
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    """Seconds a request may take to send its whole body (then a 408)."""
+    keep_alive_timeout: int = DEFAULT_KEEP_ALIVE_TIMEOUT
+    """Seconds an idle kept-alive connection stays open after an answer."""
+    # Added after the fields above, so that positional construction keeps working.
     max_request_tokens: int = DEFAULT_MAX_REQUEST_TOKENS
     """Most model tokens one rerank or embeddings request may make its engine read (400 beyond).
 
@@ -79,16 +90,6 @@ class ServerConfig:
     """Seconds a forward pass may wait for requests still being tokenized (model engines)."""
     max_queue_tokens: int = DEFAULT_MAX_QUEUE_TOKENS
     """Model tokens that may wait for the model; a request beyond gets 429 with Retry-After."""
-    heavy_body_bytes: int = DEFAULT_HEAVY_BODY_BYTES
-    """Bodies larger than this are heavy: `heavy_concurrency` of them are computed at a time."""
-    heavy_concurrency: int = DEFAULT_HEAVY_CONCURRENCY
-    """How many heavy requests are computed at a time (the others wait their turn)."""
-    header_timeout: float = DEFAULT_HEADER_TIMEOUT
-    """Seconds a connection may take to send a request's headers (then it is closed)."""
-    body_timeout: float = DEFAULT_BODY_TIMEOUT
-    """Seconds a request may take to send its whole body (then a 408)."""
-    keep_alive_timeout: int = DEFAULT_KEEP_ALIVE_TIMEOUT
-    """Seconds an idle kept-alive connection stays open after an answer."""
 
     def __post_init__(self) -> None:
         for name, engine in self.models.items():
